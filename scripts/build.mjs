@@ -1,0 +1,40 @@
+// Build: esbuild bundles the CLI, the language server and the extension client into dist/, and the
+// ISA table regenerates the TextMate grammar and the architecture schema the editor uses.
+//
+//   node scripts/build.mjs            one build
+//   node scripts/build.mjs --watch    rebuild on change
+
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+const entries = [
+  { entryPoints: ['src-compiler/cli/main.ts'], outfile: 'dist/cli.js' },
+  { entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' },
+  { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
+  { entryPoints: ['scripts/gen-assets.ts'], outfile: 'dist/gen-assets.js' },
+].filter((e) => fs.existsSync(path.join(root, e.entryPoints[0])));
+
+if (watch) {
+  for (const e of entries) await (await esbuild.context({ ...common, ...e })).watch();
+  console.log('watching for changes');
+} else {
+  await Promise.all(entries.map((e) => esbuild.build({ ...common, ...e })));
+  // Generated editor assets (grammar, schema) come from the ISA table and the architecture model.
+  const gen = path.join(root, 'dist', 'gen-assets.js');
+  if (fs.existsSync(gen)) (await import(gen)).default.writeAssets(root);
+}

@@ -1,0 +1,598 @@
+// The assembler: .dnnasm text -> checked instructions (with their source ranges) -> binary words.
+//
+// One pass over the lines as the parser produces them; instructions whose values name a symbol that
+// is defined further down (a label, an .equ, a .ddr region) wait in a list and are finished after the
+// last line. Every problem becomes a diagnostic with a range, a code and a message that says what to
+// do; nothing throws on bad input.
+
+import { checkValue, encodeProgram, type Instr } from '../isa/encoding';
+import { ENGINES, INSTRUCTIONS, specByMnemonic, type FieldSpec, type InstrSpec } from '../isa/table';
+import type { Arch } from '../arch/model';
+import { bankGroupByName } from '../arch/model';
+import { boardByName, DEFAULT_ARCH_NAME } from '../arch/presets';
+import type { DirectiveNode, Ident, InstructionNode, LineNode, Span, ValueNode } from './ast';
+import { parseLines } from './parser';
+import { checkInstrAgainstArch } from './checks';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Diagnostic extends Span {
+  readonly severity: Severity;
+  /** Stable identifier of the kind of problem (for code actions, docs and tests). */
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface AsmInstr extends Instr {
+  /** 0-based source line. */
+  readonly line: number;
+  readonly start: number;
+  readonly end: number;
+  /** Index into AsmProgram.layers, or -1 before the first layer marker. */
+  readonly layer: number;
+  /** Word offset of the instruction in the binary. */
+  word: number;
+  /** Source range of each field's value (undefined for defaulted fields); kept only with keepAst. */
+  fieldSpans?: (Span | undefined)[];
+}
+
+export interface AsmLayer {
+  readonly name: string;
+  readonly nodes: string[];
+  readonly group?: string;
+  /** Instructions [first, end) belong to the layer. */
+  readonly first: number;
+  end: number;
+  readonly line: number;
+  readonly nameSpan: Span;
+  readonly span: Span;
+}
+
+export interface AsmRegion {
+  readonly name: string;
+  readonly reg: number;
+  readonly offset: number;
+  readonly size: number;
+  /** Initial contents, a path relative to the assembly file. */
+  readonly file?: string;
+  readonly line: number;
+  readonly nameSpan: Span;
+}
+
+export type SymbolKind = 'label' | 'equ' | 'region' | 'layer';
+
+export interface AsmSymbol {
+  readonly name: string;
+  readonly kind: SymbolKind;
+  readonly value: number;
+  readonly line: number;
+  readonly nameSpan: Span;
+}
+
+export interface SymbolRef extends Span {
+  readonly name: string;
+  readonly kind: SymbolKind;
+}
+
+export interface AsmProgram {
+  readonly arch: Arch;
+  /** The `.arch` directive's reference as written, if any. */
+  readonly archRef?: { readonly text: string; readonly span: Span };
+  readonly instrs: AsmInstr[];
+  readonly layers: AsmLayer[];
+  readonly regions: AsmRegion[];
+  readonly symbols: Map<string, AsmSymbol>;
+  /** Every use of a label, .equ, region or layer name (kept only with keepAst). */
+  readonly refs: SymbolRef[];
+  readonly diagnostics: Diagnostic[];
+  /** The parsed lines (kept only with keepAst). */
+  readonly lines?: LineNode[];
+  /** The binary, when there are no errors. */
+  readonly words?: Uint32Array;
+}
+
+export interface AssembleOptions {
+  /** Use this architecture whatever the file says (a `.arch` that differs gets a warning). */
+  readonly arch?: Arch;
+  /** Resolve the argument of `.arch` (a preset name, or a file path when quoted); throw a UserError if unknown. */
+  readonly resolveArch?: (ref: string, quoted: boolean) => Arch;
+  /** Keep the AST, field ranges and symbol references (the language server needs them). */
+  readonly keepAst?: boolean;
+}
+
+const ENGINE_BITS = new Map<string, number>(ENGINES.map((e, i) => [e, 1 << i]));
+const DDR_ADDR_LIMIT = 2 ** 29;
+const REGION_KEYS = ['reg', 'size', 'offset', 'file'];
+const LAYER_KEYS = ['nodes', 'group'];
+
+class Deferred {
+  constructor(readonly name: string) {}
+}
+
+export function assemble(text: string, options: AssembleOptions = {}): AsmProgram {
+  return new Assembler(text, options).run();
+}
+
+class Assembler {
+  private arch: Arch;
+  private archFixed = false;
+  private archRef?: { text: string; span: Span };
+  private readonly instrs: AsmInstr[] = [];
+  private readonly layers: AsmLayer[] = [];
+  private readonly regions: AsmRegion[] = [];
+  private readonly symbols = new Map<string, AsmSymbol>();
+  private readonly refs: SymbolRef[] = [];
+  private readonly diags: Diagnostic[] = [];
+  private readonly lines: LineNode[] = [];
+  private readonly pending: { index: number; node: InstructionNode }[] = [];
+  private final = false;
+  private endSeen = -1;
+
+  constructor(
+    private readonly text: string,
+    private readonly opts: AssembleOptions,
+  ) {
+    this.arch = opts.arch ?? boardByName(DEFAULT_ARCH_NAME)!;
+  }
+
+  run(): AsmProgram {
+    const syntax = parseLines(this.text, (l) => this.line(l));
+    for (const e of syntax) this.diags.push({ severity: 'error', code: 'syntax', message: e.message, start: e.start, end: e.end });
+    this.final = true;
+    for (const p of this.pending) this.instrs[p.index] = this.instruction(p.node, this.instrs[p.index]!.line, this.instrs[p.index]!.layer)!;
+    let word = 0;
+    for (const i of this.instrs) {
+      i.word = word;
+      word += i.spec.words;
+    }
+    if (this.instrs.length > 0 && this.endSeen < 0) {
+      const last = this.instrs[this.instrs.length - 1]!;
+      this.diag('warning', 'no-end', last, 'the program has no END; the DPU would run past the last instruction: add END');
+    }
+    this.diags.sort((a, b) => a.start - b.start || a.end - b.end);
+    const ok = !this.diags.some((d) => d.severity === 'error');
+    return {
+      arch: this.arch,
+      ...(this.archRef ? { archRef: this.archRef } : {}),
+      instrs: this.instrs,
+      layers: this.layers,
+      regions: this.regions,
+      symbols: this.symbols,
+      refs: this.refs,
+      diagnostics: this.diags,
+      ...(this.opts.keepAst ? { lines: this.lines } : {}),
+      ...(ok ? { words: encodeProgram(this.instrs) } : {}),
+    };
+  }
+
+  private diag(severity: Severity, code: string, span: Span, message: string): void {
+    this.diags.push({ severity, code, message, start: span.start, end: Math.max(span.end, span.start + 1) });
+  }
+
+  private line(l: LineNode): void {
+    if (this.opts.keepAst) this.lines.push(l);
+    if (l.label) this.define({ name: l.label.text, kind: 'label', value: this.instrs.length, line: l.line, nameSpan: l.label });
+    const s = l.statement;
+    if (!s) return;
+    if (s.kind === 'directive') this.directive(s, l.line);
+    else {
+      const layer = this.layers.length - 1;
+      const index = this.instrs.length;
+      this.archFixed = true;
+      const instr = this.instruction(s, l.line, layer);
+      if (!instr) return;
+      this.instrs.push(instr);
+      if (instr.spec.mnemonic === 'END') {
+        if (this.endSeen < 0) this.endSeen = index;
+      } else if (this.endSeen >= 0 && this.endSeen === index - 1)
+        this.diag('warning', 'after-end', s, 'instructions after END never run: move END to the end of the program');
+      if (layer >= 0) this.layers[layer]!.end = index + 1;
+    }
+  }
+
+  private define(sym: AsmSymbol): boolean {
+    const prev = this.symbols.get(sym.name);
+    if (prev) {
+      this.diag('error', 'duplicate-symbol', sym.nameSpan, `'${sym.name}' is already defined as a ${prev.kind}: use another name`);
+      return false;
+    }
+    this.symbols.set(sym.name, sym);
+    return true;
+  }
+
+  // ---- Instructions ---------------------------------------------------------------------------------
+
+  /** The checked instruction, or undefined for an unknown mnemonic (reported, and left out of the program). */
+  private instruction(node: InstructionNode, line: number, layer: number): AsmInstr | undefined {
+    const spec = specByMnemonic(node.mnemonic.text);
+    if (!spec) {
+      const hint = suggest(node.mnemonic.text.toUpperCase(), INSTRUCTIONS.map((x) => x.mnemonic));
+      this.diag('error', 'unknown-mnemonic', node.mnemonic, `unknown instruction '${node.mnemonic.text}'${hint ? `: did you mean ${hint}?` : ''} (instructions: ${INSTRUCTIONS.map((x) => x.mnemonic).join(', ')})`);
+      return undefined;
+    }
+    const n = spec.fields.length;
+    // A deferred instruction is assembled again after the last line: drop what this attempt reported.
+    const diagMark = this.diags.length;
+    const refMark = this.refs.length;
+    const values = new Array<number>(n);
+    const given = new Array<boolean>(n).fill(false);
+    const spans: (Span | undefined)[] | undefined = this.opts.keepAst ? new Array(n).fill(undefined) : undefined;
+    let deferred = false;
+    for (const f of node.fields) {
+      const i = spec.fieldIndex[f.name.text];
+      if (i === undefined) {
+        const hint = suggest(f.name.text, spec.fields.map((x) => x.name));
+        this.diag('error', 'unknown-field', f.name, `${spec.mnemonic} has no field '${f.name.text}'${hint ? `: did you mean ${hint}?` : ''} (fields: ${spec.fields.map((x) => x.name).join(', ')})`);
+        continue;
+      }
+      if (given[i]) {
+        this.diag('error', 'duplicate-field', f.name, `field '${f.name.text}' is given twice in this ${spec.mnemonic}: keep one`);
+        continue;
+      }
+      given[i] = true;
+      if (spans) spans[i] = f.value;
+      const fs = spec.fields[i]!;
+      let v: number | undefined;
+      try {
+        v = this.evalField(f.value, fs);
+      } catch (e) {
+        if (!(e instanceof Deferred)) throw e;
+        deferred = true;
+        continue;
+      }
+      if (v === undefined) {
+        values[i] = fs.default ?? fs.min;
+        continue;
+      }
+      const why = checkValue(fs, v);
+      if (why) {
+        this.diag('error', 'range', f.value, `${why} (${fieldDesc(fs)})`);
+        values[i] = fs.default ?? fs.min;
+      } else values[i] = v;
+    }
+    const missing: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (given[i]) continue;
+      const fs = spec.fields[i]!;
+      if (fs.default !== undefined) values[i] = fs.default;
+      else {
+        missing.push(fs.name);
+        values[i] = fs.min;
+      }
+    }
+    const instr: AsmInstr = { spec, values, line, start: node.start, end: node.end, layer, word: 0, ...(spans ? { fieldSpans: spans } : {}) };
+    if (deferred) {
+      this.diags.length = diagMark;
+      this.refs.length = refMark;
+      this.pending.push({ index: this.instrs.length, node });
+      return instr;
+    }
+    if (missing.length) {
+      this.diag('error', 'missing-field', node.mnemonic, `${spec.mnemonic} lacks ${missing.join(', ')}: every field without a default must be given`);
+      return instr;
+    }
+    for (const p of checkInstrAgainstArch(instr, this.arch)) {
+      const span = (p.field >= 0 && this.fieldSpan(node, spec, p.field)) || node.mnemonic;
+      this.diag('error', p.code, span, p.message);
+    }
+    return instr;
+  }
+
+  private fieldSpan(node: InstructionNode, spec: InstrSpec, i: number): Span | undefined {
+    const name = spec.fields[i]!.name;
+    return node.fields.find((f) => f.name.text === name)?.value;
+  }
+
+  /** Value of a field, or undefined after reporting why it has none. Throws Deferred for a forward symbol. */
+  private evalField(node: ValueNode, fs: FieldSpec): number | undefined {
+    if (node.kind === 'number') return node.value;
+    switch (fs.kind) {
+      case 'mask':
+        return this.evalMask(node, fs);
+      case 'enum':
+        if (node.kind === 'symbol' && !this.symbols.has(node.name)) {
+          const code = fs.values![node.name.toLowerCase()];
+          if (code !== undefined) return code;
+          if (!this.final) throw new Deferred(node.name);
+          this.diag('error', 'symbol', node, `'${node.name}' is not a ${fs.name} value: use one of ${Object.keys(fs.values!).join(', ')}`);
+          return undefined;
+        }
+        return this.evalExpr(node, fs);
+      case 'bank':
+        return this.evalBank(node, fs);
+      default:
+        return this.evalExpr(node, fs);
+    }
+  }
+
+  private evalMask(node: ValueNode, fs: FieldSpec): number | undefined {
+    if (node.kind === 'binary' && node.op === '|') {
+      const a = this.evalMask(node.left, fs);
+      const b = this.evalMask(node.right, fs);
+      return a === undefined || b === undefined ? undefined : a | b;
+    }
+    if (node.kind === 'symbol') {
+      const u = node.name.toUpperCase();
+      if (u === 'NONE') return 0;
+      const bit = ENGINE_BITS.get(u);
+      if (bit !== undefined) return bit;
+      if (!this.symbols.has(node.name)) {
+        if (!this.final) throw new Deferred(node.name);
+        this.diag('error', 'symbol', node, `'${node.name}' is not an engine: ${fs.name} is a mask of LOAD, SAVE, CONV, MISC joined by | (or none)`);
+        return undefined;
+      }
+    }
+    return this.evalExpr(node, fs);
+  }
+
+  private evalBank(node: ValueNode, fs: FieldSpec): number | undefined {
+    const groupNames = this.arch.bankGroups.map((g) => g.name).join(', ');
+    if (node.kind === 'index' || (node.kind === 'symbol' && bankGroupByName(this.arch, node.name) && !this.symbols.has(node.name))) {
+      const base = node.kind === 'index' ? node.base : { text: (node as { name: string }).name, start: node.start, end: node.end };
+      const g = bankGroupByName(this.arch, base.text);
+      if (!g) {
+        if (node.kind === 'symbol') return this.evalExpr(node, fs);
+        this.diag('error', 'bank', base, `${this.arch.name} has no bank group '${base.text}' (it has ${groupNames})`);
+        return undefined;
+      }
+      if (node.kind === 'symbol') return g.baseId;
+      const k = this.evalExpr(node.index, null);
+      if (k === undefined) return undefined;
+      if (k < 0 || k >= g.count) {
+        this.diag('error', 'bank', node.index, `${g.name} has banks 0..${g.count - 1} on ${this.arch.name}; ${k} is out of range`);
+        return undefined;
+      }
+      return g.baseId + k;
+    }
+    if (node.kind === 'symbol' && !this.symbols.has(node.name) && this.final) {
+      this.diag('error', 'bank', node, `'${node.name}' is not a bank group of ${this.arch.name} (it has ${groupNames}); write e.g. ${this.arch.bankGroups[0]!.name}[0]`);
+      return undefined;
+    }
+    return this.evalExpr(node, fs);
+  }
+
+  /** Arithmetic over numbers and symbols (labels, .equ, and in reg_id/ddr_addr, DDR regions). */
+  private evalExpr(node: ValueNode, fs: FieldSpec | null): number | undefined {
+    switch (node.kind) {
+      case 'number':
+        return node.value;
+      case 'neg': {
+        const v = this.evalExpr(node.operand, fs);
+        return v === undefined ? undefined : -v;
+      }
+      case 'binary': {
+        if (node.op === '|') {
+          this.diag('error', 'syntax', node, `'|' joins engines in dpdon/dpdby only${fs ? `; ${fs.name} takes a number` : ''}`);
+          return undefined;
+        }
+        const a = this.evalExpr(node.left, fs);
+        const b = this.evalExpr(node.right, fs);
+        if (a === undefined || b === undefined) return undefined;
+        return node.op === '+' ? a + b : node.op === '-' ? a - b : a * b;
+      }
+      case 'string':
+        this.diag('error', 'syntax', node, `a string is not a value here${fs ? `: ${fs.name} takes a number` : ''}`);
+        return undefined;
+      case 'index':
+        this.diag('error', 'syntax', node, `'${node.base.text}[...]' names a bank; ${fs ? `${fs.name} is not a bank field` : 'not allowed here'}`);
+        return undefined;
+      case 'symbol': {
+        const sym = this.symbols.get(node.name);
+        if (!sym) {
+          if (!this.final) throw new Deferred(node.name);
+          const hint = suggest(node.name, [...this.symbols.keys()]);
+          this.diag('error', 'symbol', node, `'${node.name}' is not defined${hint ? `: did you mean ${hint}?` : ''} (define it with .equ, a label, or a .ddr region)`);
+          return undefined;
+        }
+        if (this.opts.keepAst) this.refs.push({ name: node.name, kind: sym.kind, start: node.start, end: node.end });
+        if (sym.kind === 'region') {
+          const r = this.regions.find((x) => x.name === node.name)!;
+          if (fs?.kind === 'reg') return r.reg;
+          if (fs?.kind === 'ddr') return r.offset;
+          this.diag('error', 'symbol', node, `'${node.name}' is a DDR region: use it in reg_id (its register) or ddr_addr (its offset)`);
+          return undefined;
+        }
+        if (sym.kind === 'layer') {
+          this.diag('error', 'symbol', node, `'${node.name}' is a layer, not a value`);
+          return undefined;
+        }
+        return sym.value;
+      }
+    }
+  }
+
+  // ---- Directives -----------------------------------------------------------------------------------
+
+  private directive(d: DirectiveNode, line: number): void {
+    switch (d.name.text) {
+      case 'arch':
+        return this.archDirective(d);
+      case 'ddr':
+        return this.ddrDirective(d, line);
+      case 'layer':
+        return this.layerDirective(d, line);
+      case 'equ':
+        return this.equDirective(d, line);
+      default:
+        this.diag('error', 'directive', d.name, `unknown directive '.${d.name.text}' (directives: .arch, .ddr, .layer, .equ)`);
+    }
+  }
+
+  private archDirective(d: DirectiveNode): void {
+    const a = d.args[0];
+    const v = a?.values[0];
+    if (!a || a.key || a.values.length !== 1 || d.args.length !== 1 || !v || (v.kind !== 'symbol' && v.kind !== 'string')) {
+      this.diag('error', 'directive', d, '.arch takes one argument: a preset name (.arch ZU9) or a quoted architecture file (.arch "board.json")');
+      return;
+    }
+    if (this.archRef) {
+      this.diag('error', 'directive', d, `the architecture is already set by .arch on an earlier line: keep one .arch`);
+      return;
+    }
+    if (this.archFixed) {
+      this.diag('error', 'directive', d, '.arch must come before the first instruction: bank names and limits depend on it');
+      return;
+    }
+    const ref = v.kind === 'symbol' ? v.name : v.value;
+    this.archRef = { text: ref, span: v };
+    if (this.opts.arch) {
+      if (this.opts.arch.name.toUpperCase() !== ref.toUpperCase())
+        this.diag('warning', 'arch-mismatch', v, `the file asks for ${ref}, but ${this.opts.arch.name} was chosen (--arch or the editor setting); assembling for ${this.opts.arch.name}`);
+      return;
+    }
+    try {
+      const resolved = this.opts.resolveArch ? this.opts.resolveArch(ref, v.kind === 'string') : boardByName(ref);
+      if (!resolved) throw new Error(`unknown architecture '${ref}'`);
+      this.arch = resolved;
+    } catch (e) {
+      this.diag('error', 'arch', v, `${(e as Error).message}`);
+    }
+  }
+
+  private keyArgs(d: DirectiveNode, allowed: string[]): { pos: ValueNode[]; keys: Map<string, { key: Ident; values: ValueNode[] }> } {
+    const pos: ValueNode[] = [];
+    const keys = new Map<string, { key: Ident; values: ValueNode[] }>();
+    for (const a of d.args) {
+      if (!a.key) {
+        pos.push(...a.values);
+        continue;
+      }
+      const k = a.key.text.toLowerCase();
+      if (!allowed.includes(k)) {
+        this.diag('error', 'directive', a.key, `.${d.name.text} has no key '${a.key.text}' (keys: ${allowed.join(', ')})`);
+        continue;
+      }
+      if (keys.has(k)) {
+        this.diag('error', 'directive', a.key, `'${k}' is given twice: keep one`);
+        continue;
+      }
+      keys.set(k, { key: a.key, values: a.values });
+    }
+    return { pos, keys };
+  }
+
+  private nameArg(d: DirectiveNode, pos: ValueNode[], what: string): Ident | undefined {
+    const v = pos[0];
+    if (!v || (v.kind !== 'symbol' && v.kind !== 'string') || pos.length > 1) {
+      this.diag('error', 'directive', pos[1] ?? d, `.${d.name.text} needs one ${what} first`);
+      return undefined;
+    }
+    return { text: v.kind === 'symbol' ? v.name : v.value, start: v.start, end: v.end };
+  }
+
+  /** Evaluate a directive's numeric argument now: directives may only use symbols defined above them. */
+  private directiveNumber(v: ValueNode | undefined): number | undefined {
+    if (!v) return undefined;
+    const saved = this.final;
+    this.final = true;
+    try {
+      return this.evalExpr(v, null);
+    } finally {
+      this.final = saved;
+    }
+  }
+
+  private ddrDirective(d: DirectiveNode, line: number): void {
+    const { pos, keys } = this.keyArgs(d, REGION_KEYS);
+    const name = this.nameArg(d, pos, 'region name (.ddr input reg=0 size=150528)');
+    if (!name) return;
+    const num = (k: string, dflt?: number) => {
+      const e = keys.get(k);
+      if (!e) {
+        if (dflt === undefined) this.diag('error', 'directive', d.name, `.ddr ${name.text} needs ${k}=...`);
+        return dflt;
+      }
+      if (e.values.length !== 1) {
+        this.diag('error', 'directive', e.key, `${k} takes one value`);
+        return undefined;
+      }
+      return this.directiveNumber(e.values[0]);
+    };
+    const reg = num('reg');
+    const size = num('size');
+    const offset = num('offset', 0);
+    const fileArg = keys.get('file')?.values[0];
+    if (fileArg && fileArg.kind !== 'string') this.diag('error', 'directive', fileArg, 'file takes a quoted path: file="input.bin"');
+    if (reg === undefined || size === undefined || offset === undefined) return;
+    if (reg < 0 || reg > 7) return this.diag('error', 'directive', keys.get('reg')!.values[0]!, `reg=${reg}: DDR base registers are 0..7 (reg_id has 3 bits)`);
+    if (size < 1) return this.diag('error', 'directive', keys.get('size')!.values[0]!, `size=${size}: a region holds at least one byte`);
+    if (offset < 0 || offset + size > DDR_ADDR_LIMIT)
+      return this.diag('error', 'directive', d, `region ${name.text} [${offset}, ${offset + size}) does not fit the 29-bit ddr_addr space (0..${DDR_ADDR_LIMIT - 1})`);
+    for (const r of this.regions)
+      if (r.reg === reg && offset < r.offset + r.size && r.offset < offset + size)
+        return this.diag('error', 'directive', d, `region ${name.text} [0x${offset.toString(16)}, 0x${(offset + size).toString(16)}) overlaps region ${r.name} of reg ${reg} (line ${r.line + 1}): move one of them`);
+    const region: AsmRegion = { name: name.text, reg, offset, size, line, nameSpan: name, ...(fileArg?.kind === 'string' ? { file: fileArg.value } : {}) };
+    if (this.define({ name: name.text, kind: 'region', value: offset, line, nameSpan: name })) this.regions.push(region);
+  }
+
+  private layerDirective(d: DirectiveNode, line: number): void {
+    const { pos, keys } = this.keyArgs(d, LAYER_KEYS);
+    const name = this.nameArg(d, pos, 'layer name (.layer conv1 nodes=conv1,relu1 group=conv1_relu)');
+    if (!name) return;
+    const text = (v: ValueNode): string | undefined => {
+      if (v.kind === 'symbol') return v.name;
+      if (v.kind === 'string') return v.value;
+      this.diag('error', 'directive', v, 'node and group names are names or quoted strings');
+      return undefined;
+    };
+    const nodes = (keys.get('nodes')?.values ?? []).map(text).filter((x): x is string => x !== undefined);
+    const gv = keys.get('group')?.values;
+    if (gv && gv.length !== 1) this.diag('error', 'directive', keys.get('group')!.key, 'group takes one name');
+    const group = gv?.[0] ? text(gv[0]) : undefined;
+    if (this.layers.some((l) => l.name === name.text)) {
+      this.diag('error', 'duplicate-symbol', name, `layer '${name.text}' is already marked above: layer names are unique`);
+      return;
+    }
+    const layer: AsmLayer = { name: name.text, nodes, ...(group ? { group } : {}), first: this.instrs.length, end: this.instrs.length, line, nameSpan: name, span: d };
+    this.layers.push(layer);
+    if (!this.symbols.has(name.text)) this.symbols.set(name.text, { name: name.text, kind: 'layer', value: this.layers.length - 1, line, nameSpan: name });
+  }
+
+  private equDirective(d: DirectiveNode, line: number): void {
+    const args = d.args;
+    const a0 = args[0]?.values[0];
+    if (args.length !== 2 || args[0]!.key || args[1]!.key || !a0 || a0.kind !== 'symbol' || args[1]!.values.length !== 1) {
+      this.diag('error', 'directive', d, '.equ takes a name and a value: .equ TILE_ROWS 8');
+      return;
+    }
+    const v = this.directiveNumber(args[1]!.values[0]);
+    if (v === undefined) return;
+    this.define({ name: a0.name, kind: 'equ', value: v, line, nameSpan: a0 });
+  }
+}
+
+function fieldDesc(fs: FieldSpec): string {
+  const bits = fs.hi === fs.lo ? `W${fs.word}[${fs.hi}]` : `W${fs.word}[${fs.hi}:${fs.lo}]`;
+  return `${bits}${fs.minusOne ? ', stored as value-1' : ''}`;
+}
+
+/** The closest candidate by edit distance, if it is close enough to be a likely typo. */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const w = word.toLowerCase();
+  for (const c of candidates) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return 99;
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}

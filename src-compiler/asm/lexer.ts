@@ -1,0 +1,139 @@
+// The .dnnasm scanner: a hand-written loop over char codes that fills flat token arrays.
+//
+// Why hand-written: a compiled ResNet-50 program is ~10^5 instructions and a few MB of text, and the
+// assembler's budget is 500 ms for that. Chevrotain's regex lexer spends ~250 ns per token here; this
+// loop spends a fraction of that and allocates nothing per token. The chevrotain parser consumes the
+// same tokens (converted on demand, see parser.ts), so there is still one token vocabulary.
+
+export const enum Tok {
+  Identifier,
+  Number,
+  String,
+  Directive,
+  Colon,
+  Equals,
+  Comma,
+  Pipe,
+  LBracket,
+  RBracket,
+  LParen,
+  RParen,
+  Plus,
+  Minus,
+  Star,
+  Comment,
+  Newline,
+  /** A character that belongs to no token: reported as a syntax error, then skipped. */
+  Bad,
+  /** A string with no closing quote before the end of the line. */
+  UnterminatedString,
+}
+
+export interface TokenArrays {
+  count: number;
+  kind: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+function isIdentPart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
+}
+
+/** Scan the whole text. Whitespace is dropped; comments and newlines are tokens. */
+export function scan(text: string): TokenArrays {
+  let cap = Math.max(64, text.length >> 2);
+  let kind = new Uint8Array(cap);
+  let start = new Int32Array(cap);
+  let end = new Int32Array(cap);
+  let count = 0;
+  const push = (k: Tok, s: number, e: number) => {
+    if (count === cap) {
+      cap *= 2;
+      const k2 = new Uint8Array(cap);
+      k2.set(kind);
+      kind = k2;
+      const s2 = new Int32Array(cap);
+      s2.set(start);
+      start = s2;
+      const e2 = new Int32Array(cap);
+      e2.set(end);
+      end = e2;
+    }
+    kind[count] = k;
+    start[count] = s;
+    end[count] = e;
+    count++;
+  };
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11 || c === 0xa0 || c === 0xfeff) {
+      i++;
+      continue;
+    }
+    const s = i;
+    if (isIdentStart(c)) {
+      i++;
+      while (i < n && isIdentPart(text.charCodeAt(i))) i++;
+      push(Tok.Identifier, s, i);
+    } else if (c >= 48 && c <= 57) {
+      // Numbers glued to letters (`12ab`, `0x1g`) stay one token so the error names all of it.
+      i++;
+      while (i < n && isIdentPart(text.charCodeAt(i))) i++;
+      push(Tok.Number, s, i);
+    } else if (c === 10) {
+      i++;
+      push(Tok.Newline, s, i);
+    } else if (c === 61) push(Tok.Equals, s, ++i);
+    else if (c === 44) push(Tok.Comma, s, ++i);
+    else if (c === 59 || (c === 47 && text.charCodeAt(i + 1) === 47)) {
+      while (i < n && text.charCodeAt(i) !== 10) i++;
+      push(Tok.Comment, s, i);
+    } else if (c === 58) push(Tok.Colon, s, ++i);
+    else if (c === 124) push(Tok.Pipe, s, ++i);
+    else if (c === 91) push(Tok.LBracket, s, ++i);
+    else if (c === 93) push(Tok.RBracket, s, ++i);
+    else if (c === 43) push(Tok.Plus, s, ++i);
+    else if (c === 45) push(Tok.Minus, s, ++i);
+    else if (c === 42) push(Tok.Star, s, ++i);
+    else if (c === 40) push(Tok.LParen, s, ++i);
+    else if (c === 41) push(Tok.RParen, s, ++i);
+    else if (c === 46 && i + 1 < n && isIdentStart(text.charCodeAt(i + 1))) {
+      i += 2;
+      while (i < n && isIdentPart(text.charCodeAt(i))) i++;
+      push(Tok.Directive, s, i);
+    } else if (c === 34) {
+      i++;
+      let closed = false;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 10) break;
+        if (d === 92 && i + 1 < n && text.charCodeAt(i + 1) !== 10) {
+          i += 2;
+          continue;
+        }
+        i++;
+        if (d === 34) {
+          closed = true;
+          break;
+        }
+      }
+      push(closed ? Tok.String : Tok.UnterminatedString, s, i);
+    } else {
+      // Keep a run of stray characters as one error token (surrogate pairs stay whole).
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 32 || d === 9 || d === 10 || d === 13 || isIdentPart(d) || '=,;:|[]+-*()".'.includes(text[i]!)) break;
+        i++;
+      }
+      push(Tok.Bad, s, i);
+    }
+  }
+  return { count, kind, start, end };
+}

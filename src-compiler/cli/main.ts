@@ -1,0 +1,66 @@
+// `dnnvm`: the command line. A thin shell over the library: parse arguments, call, print.
+//
+// Exit status: 0 success, 1 a problem with the input (printed as `path:line:col: error: text`, no stack
+// trace), 2 an internal fault (a bug; the stack is printed only with DNNVM_DEBUG=1).
+
+import { CancelledError, UserError, formatLocated } from '../util/errors';
+import { parseArgs, type OptionSpec, type ParsedArgs } from './args';
+import { runArch } from './arch-cmd';
+import { runAsm, runDisasm } from './asm-cmd';
+import { processIO, type CliIO } from './io';
+
+interface Command {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly options: readonly OptionSpec[];
+  readonly run: (p: ParsedArgs, io: CliIO) => number | Promise<number>;
+}
+
+const ARCH: OptionSpec = { name: 'arch', takesValue: true, help: 'target: a preset (ZU2, ZU9, ZCU102, ZCU104), a DPU configuration (B1024), or an .json/.prototxt file' };
+const JSON_OPT: OptionSpec = { name: 'json', takesValue: false, help: 'print exactly one JSON document on stdout' };
+const OUT: OptionSpec = { name: 'output', alias: 'o', takesValue: true, help: 'output file' };
+
+export const COMMANDS: Command[] = [
+  { name: 'arch', usage: 'dnnvm arch [NAME|FILE] [--json]', summary: 'presets, one architecture, derived figures', options: [JSON_OPT], run: runArch },
+  { name: 'asm', usage: 'dnnvm asm FILE.dnnasm [-o FILE.dnnbin] [--arch A] [--json]', summary: 'assemble', options: [OUT, ARCH, JSON_OPT], run: runAsm },
+  { name: 'disasm', usage: 'dnnvm disasm FILE.dnnbin [-o FILE.dnnasm] [--arch A]', summary: 'disassemble', options: [OUT, ARCH], run: runDisasm },
+];
+
+function help(io: CliIO): void {
+  io.out('dnnvm: compile CNNs to DPU assembly, assemble, simulate and validate\n\n');
+  const w = Math.max(...COMMANDS.map((c) => c.usage.length));
+  for (const c of COMMANDS) io.out(`  ${c.usage.padEnd(w)}  ${c.summary}\n`);
+  io.out('\nRun `dnnvm COMMAND --help` for a command\'s options.\n');
+}
+
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    help(io);
+    return name ? 0 : 1;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  try {
+    if (!cmd) throw new UserError(`unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(`usage: ${cmd.usage}\n\n${cmd.summary}\n\n`);
+      for (const o of cmd.options) io.out(`  --${o.name}${o.alias ? `, -${o.alias}` : ''}${o.takesValue ? ' VALUE' : ''}\n      ${o.help}\n`);
+      return 0;
+    }
+    return await cmd.run(parseArgs(rest, cmd.options, cmd.name), io);
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.err(formatLocated('error', e.message, e.location) + '\n');
+      return 1;
+    }
+    if (e instanceof CancelledError) {
+      io.err('cancelled\n');
+      return 130;
+    }
+    io.err(`internal error in dnnvm ${name}: ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env['DNNVM_DEBUG']) io.err(`${(e as Error)?.stack ?? ''}\n`);
+    else io.err('this is a bug in dnnvm; run again with DNNVM_DEBUG=1 for the stack trace and report it\n');
+    return 2;
+  }
+}
