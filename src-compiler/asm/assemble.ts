@@ -214,8 +214,9 @@ class Assembler {
     // A deferred instruction is assembled again after the last line: drop what this attempt reported.
     const diagMark = this.diags.length;
     const refMark = this.refs.length;
-    const values = new Array<number>(n);
-    const given = new Array<boolean>(n).fill(false);
+    const values = new Array<number>(n).fill(0);
+    // Fields given so far, one bit per field (no instruction has more than 31 fields).
+    let given = 0;
     const spans: (Span | undefined)[] | undefined = this.opts.keepAst ? new Array(n).fill(undefined) : undefined;
     let deferred = false;
     for (const f of node.fields) {
@@ -225,11 +226,11 @@ class Assembler {
         this.diag('error', 'unknown-field', f.name, `${spec.mnemonic} has no field '${f.name.text}'${hint ? `: did you mean ${hint}?` : ''} (fields: ${spec.fields.map((x) => x.name).join(', ')})`);
         continue;
       }
-      if (given[i]) {
+      if (given & (1 << i)) {
         this.diag('error', 'duplicate-field', f.name, `field '${f.name.text}' is given twice in this ${spec.mnemonic}: keep one`);
         continue;
       }
-      given[i] = true;
+      given |= 1 << i;
       if (spans) spans[i] = f.value;
       const fs = spec.fields[i]!;
       let v: number | undefined;
@@ -250,24 +251,24 @@ class Assembler {
         values[i] = fs.default ?? fs.min;
       } else values[i] = v;
     }
-    const missing: string[] = [];
+    let missing: string[] | undefined;
     for (let i = 0; i < n; i++) {
-      if (given[i]) continue;
+      if (given & (1 << i)) continue;
       const fs = spec.fields[i]!;
       if (fs.default !== undefined) values[i] = fs.default;
       else {
-        missing.push(fs.name);
+        (missing ??= []).push(fs.name);
         values[i] = fs.min;
       }
     }
-    const instr: AsmInstr = { spec, values, line, start: node.start, end: node.end, layer, word: 0, ...(spans ? { fieldSpans: spans } : {}) };
+    const instr: AsmInstr = { spec, values, line, start: node.start, end: node.end, layer, word: 0, fieldSpans: spans };
     if (deferred) {
       this.diags.length = diagMark;
       this.refs.length = refMark;
       this.pending.push({ index: this.instrs.length, node });
       return instr;
     }
-    if (missing.length) {
+    if (missing) {
       this.diag('error', 'missing-field', node.mnemonic, `${spec.mnemonic} lacks ${missing.join(', ')}: every field without a default must be given`);
       return instr;
     }
@@ -326,13 +327,13 @@ class Assembler {
   }
 
   private evalBank(node: ValueNode, fs: FieldSpec): number | undefined {
-    const groupNames = this.arch.bankGroups.map((g) => g.name).join(', ');
+    const groupNames = () => this.arch.bankGroups.map((g) => g.name).join(', ');
     if (node.kind === 'index' || (node.kind === 'symbol' && bankGroupByName(this.arch, node.name) && !this.symbols.has(node.name))) {
       const base = node.kind === 'index' ? node.base : { text: (node as { name: string }).name, start: node.start, end: node.end };
       const g = bankGroupByName(this.arch, base.text);
       if (!g) {
         if (node.kind === 'symbol') return this.evalExpr(node, fs);
-        this.diag('error', 'bank', base, `${this.arch.name} has no bank group '${base.text}' (it has ${groupNames})`);
+        this.diag('error', 'bank', base, `${this.arch.name} has no bank group '${base.text}' (it has ${groupNames()})`);
         return undefined;
       }
       if (node.kind === 'symbol') return g.baseId;
@@ -345,7 +346,7 @@ class Assembler {
       return g.baseId + k;
     }
     if (node.kind === 'symbol' && !this.symbols.has(node.name) && this.final) {
-      this.diag('error', 'bank', node, `'${node.name}' is not a bank group of ${this.arch.name} (it has ${groupNames}); write e.g. ${this.arch.bankGroups[0]!.name}[0]`);
+      this.diag('error', 'bank', node, `'${node.name}' is not a bank group of ${this.arch.name} (it has ${groupNames()}); write e.g. ${this.arch.bankGroups[0]!.name}[0]`);
       return undefined;
     }
     return this.evalExpr(node, fs);

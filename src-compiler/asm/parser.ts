@@ -514,14 +514,8 @@ export function parseLines(text: string, onLine: (line: LineNode) => void, optio
       if (!statement) statement = slowStatement(text, t, keep.slice(p), lineEnd, errors);
       if (statement) checkNumbers(statement, errors);
     }
-    onLine({
-      line: lineNo,
-      start: lineStart,
-      end: lineEnd,
-      ...(label ? { label } : {}),
-      ...(statement ? { statement } : {}),
-      ...(comment ? { comment } : {}),
-    });
+    // One object shape for every line (absent parts are undefined), so consumers stay monomorphic.
+    onLine({ line: lineNo, start: lineStart, end: lineEnd, label, statement, comment });
     if (j >= count) break;
     lineNo++;
     lineStart = tend[j]!;
