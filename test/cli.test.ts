@@ -71,9 +71,9 @@ describe('dnnvm asm / disasm', () => {
     const r = dnnvm(['asm', 'bad.dnnasm'], d);
     expect(r.code).toBe(1);
     expect(r.err.split('\n').filter(Boolean)).toEqual([
-      `${src}:2:5: error: LOAD lacks bank_addr, jump_write, jump_read, length, channel, reg_id, ddr_addr: every field without a default must be given [missing-field]`,
-      `${src}:2:22: error: VB0 has banks 0..7 on ZU9; 9 is out of range [bank]`,
-      `${src}:3:12: error: expected a value but found the end of the line (a value is a number, a name, a bank like VB0[2], or a quoted string) [syntax]`,
+      `bad.dnnasm:2:5: error: LOAD lacks bank_addr, jump_write, jump_read, length, channel, reg_id, ddr_addr: every field without a default must be given [missing-field]`,
+      `bad.dnnasm:2:22: error: VB0 has banks 0..7 on ZU9; 9 is out of range [bank]`,
+      `bad.dnnasm:3:12: error: expected a value but found the end of the line (a value is a number, a name, a bank like VB0[2], or a quoted string) [syntax]`,
       'bad.dnnasm: 3 errors; nothing written',
     ]);
     expect(fs.existsSync(path.join(d, 'bad.dnnbin'))).toBe(false);
