@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleText, diagnosticLocation } from '../../src-compiler/asm/file';
 import { fieldBits, specByMnemonic } from '../../src-compiler/isa/table';
 import { e2eUnavailable } from './harness/code-server';
+import { runExtensionHostSuite } from './harness/extension-host-suite';
 import { BAD_FILE, GOOD_FILE, badProgram, goodProgram } from './harness/fixtures';
 import { openAndTimeFirstDiagnostics, startSession, type Session } from './harness/session';
 import { VSIX_BUDGET_BYTES } from './harness/vsix';
@@ -122,5 +123,12 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     const labels = await page.locator('.markers-panel .monaco-list-row').evaluateAll((els) => els.map((x) => x.getAttribute('aria-label') ?? ''));
     expect(labels.filter((l) => l.includes(GOOD_FILE))).toEqual([]);
     expect(labels).toHaveLength(2);
+  });
+
+  it("passes the extension-host suite of `npm run test:electron` (mocha, VS Code API) in code-server's extension host", async () => {
+    const r = await runExtensionHostSuite(session());
+    expect(r.failed, 'failed extension-host tests').toEqual([]);
+    // All six ran: a suite that silently lost tests must not pass.
+    expect(r.passed).toHaveLength(6);
   });
 });

@@ -4,7 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test-fixtures', 'programs');
+// The extension-host suite is bundled elsewhere (out/), so its bundle gets the folder at build time
+// (test/electron/bundle.ts defines DNNVM_FIXTURES_DIR); everywhere else it is found from this file.
+const FIXTURES = process.env.DNNVM_FIXTURES_DIR || path.resolve(__dirname, '..', '..', '..', 'test-fixtures', 'programs');
 
 /** The fixture program, copied unchanged: it assembles without a diagnostic. */
 export const GOOD_FILE = 'conv3x3.dnnasm';
