@@ -3,6 +3,7 @@
 // that says which step and what was on screen.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { chromiumPath } from '../../../scripts/code-server';
@@ -17,17 +18,36 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--disable-dev-shm-usage', // /dev/shm is small in containers; the workbench is memory hungry
-  '--disable-crash-reporter', // no crash database in ~/.config/chromium
 ];
 
+const configDirs = new WeakMap<Browser, string>();
+
 export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+  // Chromium keeps a crash database in $XDG_CONFIG_HOME/chromium even with a temp profile: give it a
+  // temp folder too, so a test run leaves nothing in the user's home.
+  const config = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-chromium-'));
+  try {
+    const browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: CHROMIUM_ARGS,
+      headless: true,
+      timeout: 60_000,
+      env: { ...process.env, XDG_CONFIG_HOME: config, XDG_CACHE_HOME: config },
+    });
+    configDirs.set(browser, config);
+    return browser;
+  } catch (e) {
+    fs.rmSync(config, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** Close the browser, but never wait on it forever: a hung close must not hang the test run. */
 export async function closeBrowser(browser: Browser | undefined): Promise<void> {
   if (!browser) return;
   await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000).unref())]);
+  const config = configDirs.get(browser);
+  if (config) fs.rmSync(config, { recursive: true, force: true });
 }
 
 export class Workbench {
