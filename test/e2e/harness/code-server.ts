@@ -38,6 +38,8 @@ const SETTINGS = {
   'editor.minimap.enabled': false,
 };
 
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export interface CodeServer {
   readonly url: string;
   readonly root: string;
@@ -97,12 +99,18 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
 
-  const installed = run(bin, [...common, '--install-extension', opts.vsix], 120_000);
-  if (!/successfully installed/.test(installed)) throw new Error(`installing ${opts.vsix} did not report success:\n${installed}`);
-  const extensions = run(bin, [...common, '--list-extensions', '--show-versions'], 60_000)
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^[\w-]+\.[\w-]+@/.test(l));
+  let extensions: string[];
+  try {
+    const installed = run(bin, [...common, '--install-extension', opts.vsix], 120_000);
+    if (!/successfully installed/.test(installed)) throw new Error(`installing ${opts.vsix} did not report success:\n${installed}`);
+    extensions = run(bin, [...common, '--list-extensions', '--show-versions'], 60_000)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^[\w-]+\.[\w-]+@/.test(l));
+  } catch (e) {
+    fs.rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
 
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const log = fs.openSync(opts.logFile, 'w');
@@ -115,7 +123,11 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${bin}`);
+  if (pid === undefined) {
+    fs.closeSync(log);
+    fs.rmSync(root, { recursive: true, force: true });
+    throw new Error(`could not start ${bin}`);
+  }
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
   // Last resort if the test process dies without running its cleanup (a crashed worker, Ctrl+C).
@@ -127,17 +139,30 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     }
   };
   process.once('exit', killOnExit);
+  // code-server has a process group of its own, so a Ctrl+C or a SIGTERM to the test run does not
+  // reach it: end it, then let the signal do what it would have done.
+  const onSignal = (signal: NodeJS.Signals) => {
+    killOnExit();
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    process.kill(process.pid, signal);
+  };
+  for (const s of SIGNALS) process.once(s, onSignal);
 
   let output = '';
+  let stopped = false;
   const onData = (b: Buffer) => {
     output += b.toString();
-    fs.writeSync(log, b);
+    // Output still buffered in the pipes can arrive after stop() closed the log.
+    if (!stopped) fs.writeSync(log, b);
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
 
   const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     process.removeListener('exit', killOnExit);
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
     if (!exited) {
       try {
         process.kill(-pid, 'SIGTERM');
