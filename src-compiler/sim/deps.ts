@@ -201,7 +201,7 @@ export function deadlockProblem(p: SimProgram, g: DepGraph, head: Int32Array, co
     instr: blocked[0]!,
     related: blocked.slice(1),
     message:
-      `deadlock: no engine can start, and ${remaining} instruction${remaining === 1 ? '' : 's'} never run. ${reasons.join('; ')}. ` +
+      `deadlock: no engine can start, and ${remaining} instruction${remaining === 1 ? ' never runs' : 's never run'}. ${reasons.join('; ')}. ` +
       `Tokens held: ${held.length ? held.join(', ') : 'none'}. ` +
       'Give the missing tokens (a dpdby bit on an earlier instruction of the giving engine) or remove the dpdon bits that wait for them',
   };

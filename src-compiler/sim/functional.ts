@@ -78,6 +78,7 @@ export class FunctionalMachine {
   private readonly elewQueue: ElewInput[] = [];
   /** Uninitialized reads already reported for the current instruction (one per instruction). */
   private uninitReported = -1;
+  private readonly emptyRegionsReported = new Set<DdrRegionImage>();
   private readonly pp: number;
   private readonly icp: number;
   private readonly ocp: number;
@@ -269,11 +270,15 @@ export class FunctionalMachine {
     if (r) return r;
     const inReg = this.ddr.regionsOf(reg);
     const have = inReg.length ? `reg ${reg} has ${inReg.map((x) => `${x.name} [0x${x.offset.toString(16)}, 0x${(x.offset + x.size).toString(16)})`).join(', ')}` : `reg ${reg} has no region`;
-    return this.fail(
-      i,
-      'ddr-region',
-      `${verb} DDR reg ${reg} bytes [0x${addr.toString(16)}, 0x${(addr + span).toString(16)}), which is not inside one region (${have}): fix ddr_addr, length, the jump or channel, or declare the region`,
-    );
+    this.add({
+      severity: 'error',
+      code: 'ddr-region',
+      instr: i,
+      message:
+        `${described(this.program, i)} ${verb} DDR reg ${reg} bytes [0x${addr.toString(16)}, 0x${(addr + span).toString(16)}), which is not inside one region (${have}): ` +
+        'fix ddr_addr, length, the jump or channel, or declare the region',
+    });
+    throw new Abort();
   }
 
   private savedRegions(): DdrRegionImage[] {
@@ -336,15 +341,17 @@ export class FunctionalMachine {
   }
 
   private ddrUninitialized(i: number, r: DdrRegionImage, off: number): void {
-    if (this.uninitReported === i) return;
+    // One report per region: a region without data fails every LOAD from it the same way.
+    if (this.uninitReported === i || this.emptyRegionsReported.has(r)) return;
     this.uninitReported = i;
+    this.emptyRegionsReported.add(r);
     this.add({
       severity: 'error',
       code: 'uninitialized',
       instr: i,
       message:
         `${described(this.program, i)} reads byte 0x${off.toString(16)} of DDR region ${r.name}, which holds no data there: ` +
-        `give the region its contents (file=, or the caller's data) or SAVE into it before this LOAD`,
+        `give the region its contents (file=, or the caller's data) or SAVE into it before this LOAD (later reads of the region are not reported again)`,
     });
   }
 
