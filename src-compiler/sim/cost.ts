@@ -56,6 +56,9 @@ export function instructionCosts(p: SimProgram): InstrCosts {
   let convInit: number[] | undefined;
   let poolInit: number[] | undefined;
   let dwInit: number[] | undefined;
+  // Bytes per address of each bank id (the configuration's ICP for ids the architecture lacks: the
+  // functional simulator and the assembler report those; timing only needs a width).
+  const width = Int32Array.from({ length: 64 }, (_, id) => arch.bankGroupOf[id]?.width ?? dpu.icp);
   const missing = (i: number, init: string) =>
     problems.push({
       severity: 'error',
@@ -71,7 +74,7 @@ export function instructionCosts(p: SimProgram): InstrCosts {
       case OP.LOAD: {
         const len = v[LOAD.length]!;
         const ch = v[LOAD.channel]!;
-        const bankCycles = len * Math.ceil(ch / widthOf(arch, v[LOAD.bank_id]!));
+        const bankCycles = len * Math.ceil(ch / width[v[LOAD.bank_id]! & 63]!);
         cycles[i] = bankCycles;
         if (v[LOAD.broadcast] === 7) kind[i] = FIXED;
         else {
@@ -84,7 +87,7 @@ export function instructionCosts(p: SimProgram): InstrCosts {
         const len = v[SAVE.length]!;
         const ch = v[SAVE.channel]!;
         kind[i] = DDR;
-        cycles[i] = v[SAVE.const_en] ? 0 : len * Math.ceil(ch / widthOf(arch, v[SAVE.bank_id]!));
+        cycles[i] = v[SAVE.const_en] ? 0 : len * Math.ceil(ch / width[v[SAVE.bank_id]! & 63]!);
         bytes[i] = v[SAVE.argmax]! & 2 ? len : len * ch;
         break;
       }
@@ -188,10 +191,4 @@ export function peakCycles(arch: Arch, c: InstrCosts, opcode: number, i: number)
     default:
       return 0;
   }
-}
-
-/** Bytes per address of a bank; the configuration's ICP for an id the architecture lacks (the
- * functional simulator and the assembler report such ids; timing only needs a width). */
-function widthOf(arch: Arch, bank: number): number {
-  return arch.bankGroupOf[bank]?.width ?? arch.dpu.icp;
 }

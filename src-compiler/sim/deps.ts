@@ -22,6 +22,7 @@ export interface DepGraph {
   readonly count: number;
   /** Engine of each instruction: 0..3 (mask bit order), CTRL for END. */
   readonly engine: Uint8Array;
+  readonly opcode: Uint8Array;
   readonly dpdon: Uint8Array;
   readonly dpdby: Uint8Array;
   /** Each engine's instructions in program order. */
@@ -35,6 +36,7 @@ export interface DepGraph {
 export function buildDepGraph(p: SimProgram): DepGraph {
   const n = p.count;
   const engine = new Uint8Array(n);
+  const opcode = new Uint8Array(n);
   const dpdon = new Uint8Array(n);
   const dpdby = new Uint8Array(n);
   const seq = new Int32Array(n);
@@ -44,6 +46,7 @@ export function buildDepGraph(p: SimProgram): DepGraph {
     const ins = p.instrs[i]!;
     const e = engineOf(ins);
     engine[i] = e;
+    opcode[i] = ins.spec.opcode;
     dpdon[i] = ins.values[DPDON]!;
     const by = ins.values[DPDBY]!;
     dpdby[i] = by;
@@ -57,7 +60,7 @@ export function buildDepGraph(p: SimProgram): DepGraph {
     const e = engine[i]!;
     if (e !== CTRL) queues[e]![fill[e]!++] = i;
   }
-  return { count: n, engine, dpdon, dpdby, queues, seq, gives };
+  return { count: n, engine, opcode, dpdon, dpdby, queues, seq, gives };
 }
 
 export interface DepAnalysis {

@@ -478,8 +478,8 @@ function summarize(
       lops += costs.ops[i]!;
       lbytes += costs.bytes[i]!;
       const e = graph.engine[i]!;
-      if (e === 2) convPeak += peakCycles(arch, costs, p.instrs[i]!.spec.opcode, i);
-      else if (e === 3) miscPeak += peakCycles(arch, costs, p.instrs[i]!.spec.opcode, i);
+      if (e === 2) convPeak += peakCycles(arch, costs, graph.opcode[i]!, i);
+      else if (e === 3) miscPeak += peakCycles(arch, costs, graph.opcode[i]!, i);
       const st = rec[2 * i + START]!;
       if (st >= 0 && st < lo) lo = st;
       if (rec[2 * i + END]! > hi) hi = rec[2 * i + END]!;
