@@ -70,13 +70,14 @@ export class Workspace {
     if (!a) return null;
     const offset = a.index.offset(p.position.line, p.position.character);
     const line = a.program.lines?.[p.position.line];
-    const s = line?.statement;
-    if (!s || s.kind !== 'instruction' || offset < s.start || offset > s.end) return null;
+    const s = line?.body.statement;
+    const rel = offset - (line?.start ?? 0);
+    if (!line || !s || s.kind !== 'instruction' || rel < s.start || rel > s.end) return null;
     const spec = specByMnemonic(s.mnemonic.text);
     if (!spec) return null;
-    const range = (x: { start: number; end: number }) => ({ start: a.index.position(x.start), end: a.index.position(x.end) });
+    const range = (x: { start: number; end: number }) => ({ start: a.index.position(line.start + x.start), end: a.index.position(line.start + x.end) });
     for (const f of s.fields) {
-      if (offset >= f.name.start && offset <= f.value.end) {
+      if (rel >= f.name.start && rel <= f.value.end) {
         const fs = spec.fields[spec.fieldIndex[f.name.text] ?? -1];
         if (!fs) return null;
         const legal = fs.values ? Object.entries(fs.values).map(([k, v]) => `${k} (${v})`).join(', ') : `${fs.min}..${fs.max}`;
