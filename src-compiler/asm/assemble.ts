@@ -21,6 +21,17 @@ export interface Diagnostic extends Span {
   /** Stable identifier of the kind of problem (for code actions, docs and tests). */
   readonly code: string;
   readonly message: string;
+  /** Edits that would fix the problem, for the editor's quick fixes. */
+  readonly fixes?: readonly Fix[];
+}
+
+export interface TextEdit extends Span {
+  readonly newText: string;
+}
+
+export interface Fix {
+  readonly title: string;
+  readonly edits: readonly TextEdit[];
 }
 
 export interface AsmInstr extends Instr {
@@ -48,6 +59,7 @@ export interface AsmLayer {
   readonly name: string;
   readonly nodes: string[];
   readonly group?: string;
+  readonly groupSpan?: Span;
   /** Instructions [first, end) belong to the layer. */
   readonly first: number;
   end: number;
@@ -189,7 +201,9 @@ class Assembler {
     if (this.instrs.length > 0 && this.endSeen < 0) {
       const last = this.instrs[this.instrs.length - 1]!;
       this.base = 0;
-      this.diag('warning', 'no-end', last, 'the program has no END; the DPU would run past the last instruction: add END');
+      const eol = this.text.indexOf('\n', last.end);
+      const at = eol < 0 ? this.text.length : eol;
+      this.diag('warning', 'no-end', last, 'the program has no END; the DPU would run past the last instruction: add END', [{ title: 'Insert END', edits: [{ start: at, end: at, newText: '\n    END' }] }]);
     }
     this.diags.sort((a, b) => a.start - b.start || a.end - b.end);
     const ok = !this.diags.some((d) => d.severity === 'error');
@@ -207,14 +221,13 @@ class Assembler {
     };
   }
 
-  /** Report a problem at `span`, given relative to the current line (this.base). */
-  private diag(severity: Severity, code: string, span: Span, message: string): void {
+  /** Report a problem at `span`, given relative to the current line (this.base), like the fixes' edits. */
+  private diag(severity: Severity, code: string, span: Span, message: string, fixes?: Fix[]): void {
     if (this.sink) {
-      this.sink.diags.push({ severity, code, message, start: span.start, end: Math.max(span.end, span.start + 1) });
+      this.sink.diags.push({ severity, code, message, start: span.start, end: Math.max(span.end, span.start + 1), ...(fixes ? { fixes } : {}) });
       return;
     }
-    const start = span.start + this.base;
-    this.diags.push({ severity, code, message, start, end: Math.max(span.end + this.base, start + 1) });
+    this.diags.push(shift({ severity, code, message, start: span.start, end: Math.max(span.end, span.start + 1), ...(fixes ? { fixes } : {}) }, this.base));
   }
 
   /** An AST identifier made absolute. */
@@ -301,7 +314,7 @@ class Assembler {
       memo = this.check(node);
       cache.set(node, memo);
     }
-    for (const d of memo.diags) this.diags.push({ ...d, start: d.start + base, end: d.end + base });
+    for (const d of memo.diags) this.diags.push(shift(d, base));
     if (this.opts.keepAst) for (const r of memo.refs) this.refs.push({ ...r, start: r.start + base, end: r.end + base });
     if (!memo.spec) return undefined;
     return { spec: memo.spec, values: memo.values, line, start: node.start + base, end: node.end + base, layer, word: 0, lineStart: base, node: this.opts.keepAst ? node : undefined };
@@ -323,7 +336,13 @@ class Assembler {
     const spec = specByMnemonic(node.mnemonic.text);
     if (!spec) {
       const hint = suggest(node.mnemonic.text.toUpperCase(), INSTRUCTIONS.map((x) => x.mnemonic));
-      this.diag('error', 'unknown-mnemonic', node.mnemonic, `unknown instruction '${node.mnemonic.text}'${hint ? `: did you mean ${hint}?` : ''} (instructions: ${INSTRUCTIONS.map((x) => x.mnemonic).join(', ')})`);
+      this.diag(
+        'error',
+        'unknown-mnemonic',
+        node.mnemonic,
+        `unknown instruction '${node.mnemonic.text}'${hint ? `: did you mean ${hint}?` : ''} (instructions: ${INSTRUCTIONS.map((x) => x.mnemonic).join(', ')})`,
+        hint ? replaceFix(`Change to ${hint}`, node.mnemonic, hint) : undefined,
+      );
       return undefined;
     }
     const n = spec.fields.length;
@@ -334,7 +353,13 @@ class Assembler {
       const i = spec.fieldIndex[f.name.text];
       if (i === undefined) {
         const hint = suggest(f.name.text, spec.fields.map((x) => x.name));
-        this.diag('error', 'unknown-field', f.name, `${spec.mnemonic} has no field '${f.name.text}'${hint ? `: did you mean ${hint}?` : ''} (fields: ${spec.fields.map((x) => x.name).join(', ')})`);
+        this.diag(
+          'error',
+          'unknown-field',
+          f.name,
+          `${spec.mnemonic} has no field '${f.name.text}'${hint ? `: did you mean ${hint}?` : ''} (fields: ${spec.fields.map((x) => x.name).join(', ')})`,
+          hint ? replaceFix(`Change to ${hint}`, f.name, hint) : undefined,
+        );
         continue;
       }
       if (given & (1 << i)) {
@@ -350,7 +375,8 @@ class Assembler {
       }
       const why = checkValue(fs, v);
       if (why) {
-        this.diag('error', 'range', f.value, `${why} (${fieldDesc(fs)})`);
+        const clamped = fs.values ? undefined : Math.min(fs.max, Math.max(fs.min, v));
+        this.diag('error', 'range', f.value, `${why} (${fieldDesc(fs)})`, clamped !== undefined ? replaceFix(`Clamp ${fs.name} to ${clamped}`, f.value, String(clamped)) : undefined);
         values[i] = fs.default ?? fs.min;
       } else values[i] = v;
     }
@@ -366,7 +392,10 @@ class Assembler {
     }
     const instr: Instr = { spec, values };
     if (missing) {
-      this.diag('error', 'missing-field', node.mnemonic, `${spec.mnemonic} lacks ${missing.join(', ')}: every field without a default must be given`);
+      const end = node.end;
+      this.diag('error', 'missing-field', node.mnemonic, `${spec.mnemonic} lacks ${missing.join(', ')}: every field without a default must be given`, [
+        { title: `Add ${missing.join(', ')} (with their smallest legal values)`, edits: [{ start: end, end, newText: missing.map((m) => ` ${m}=${spec.fields[spec.fieldIndex[m]!]!.min}`).join('') }] },
+      ]);
       return instr;
     }
     for (const p of checkInstrAgainstArch(instr, this.arch)) {
@@ -479,7 +508,7 @@ class Assembler {
         if (!sym) {
           if (!this.final) throw new Deferred(node.name);
           const hint = suggest(node.name, [...this.symbols.keys()]);
-          this.diag('error', 'symbol', node, `'${node.name}' is not defined${hint ? `: did you mean ${hint}?` : ''} (define it with .equ, a label, or a .ddr region)`);
+          this.diag('error', 'symbol', node, `'${node.name}' is not defined${hint ? `: did you mean ${hint}?` : ''} (define it with .equ, a label, or a .ddr region)`, hint ? replaceFix(`Change to ${hint}`, node, hint) : undefined);
           return undefined;
         }
         if (this.sink) this.sink.refs.push({ name: node.name, kind: sym.kind, start: node.start, end: node.end });
@@ -638,11 +667,12 @@ class Assembler {
     const gv = keys.get('group')?.values;
     if (gv && gv.length !== 1) this.diag('error', 'directive', keys.get('group')!.key, 'group takes one name');
     const group = gv?.[0] ? text(gv[0]) : undefined;
+    const groupSpan = gv?.[0] && group !== undefined ? this.abs({ start: gv[0].start, end: gv[0].end }) : undefined;
     if (this.layers.some((l) => l.name === name.text)) {
       this.diag('error', 'duplicate-symbol', name, `layer '${name.text}' is already marked above: layer names are unique`);
       return;
     }
-    const layer: AsmLayer = { name: name.text, nodes, ...(group ? { group } : {}), first: this.instrs.length, end: this.instrs.length, line, nameSpan: this.abs(name), span: this.abs({ start: d.start, end: d.end }) };
+    const layer: AsmLayer = { name: name.text, nodes, ...(group ? { group, groupSpan } : {}), first: this.instrs.length, end: this.instrs.length, line, nameSpan: this.abs(name), span: this.abs({ start: d.start, end: d.end }) };
     this.layers.push(layer);
     if (!this.symbols.has(name.text)) this.symbols.set(name.text, { name: name.text, kind: 'layer', value: this.layers.length - 1, line, nameSpan: this.abs(name) });
   }
@@ -658,6 +688,18 @@ class Assembler {
     if (v === undefined) return;
     this.define({ name: a0.name, kind: 'equ', value: v, line, nameSpan: this.abs({ start: a0.start, end: a0.end }) });
   }
+}
+
+/** A diagnostic (and its fixes) moved by `base` characters. */
+function shift(d: Diagnostic, base: number): Diagnostic {
+  if (base === 0) return d;
+  const moved: Diagnostic = { ...d, start: d.start + base, end: d.end + base };
+  if (!d.fixes) return moved;
+  return { ...moved, fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ start: e.start + base, end: e.end + base, newText: e.newText })) })) };
+}
+
+function replaceFix(title: string, span: Span, newText: string): Fix[] {
+  return [{ title, edits: [{ start: span.start, end: span.end, newText }] }];
 }
 
 function fieldDesc(fs: FieldSpec): string {
