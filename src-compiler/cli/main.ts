@@ -7,6 +7,7 @@ import { CancelledError, UserError, formatLocated } from '../util/errors';
 import { parseArgs, type OptionSpec, type ParsedArgs } from './args';
 import { runArch } from './arch-cmd';
 import { runAsm, runDisasm } from './asm-cmd';
+import { runBench } from './bench-cmd';
 import { runRun, runSim } from './sim-cmd';
 import { processIO, type CliIO } from './io';
 
@@ -49,6 +50,16 @@ export const COMMANDS: Command[] = [
       JSON_OPT,
     ],
     run: runRun,
+  },
+  {
+    name: 'bench',
+    usage: 'dnnvm bench [--quick] [--out DIR]',
+    summary: 'the benchmark suite: writes BENCHMARKS.md and bench/results.json',
+    options: [
+      { name: 'quick', takesValue: false, help: 'a subset with fewer runs (at most 2 minutes)' },
+      { name: 'out', takesValue: true, help: 'folder for BENCHMARKS.md and bench/ (default: the repository)' },
+    ],
+    run: runBench,
   },
 ];
 

@@ -1,6 +1,7 @@
 // Benchmark rows for `npm run bench`: how fast the simulators run (BRIEF section 4 budgets: timing
 // simulation >= 5 M instructions/s, functional simulation >= 1 GMAC/s). Each figure is the median of
-// several runs after a warm-up; program generation and assembly are not timed.
+// several runs after a warm-up (min and max are the slowest and fastest runs' rates); generating and
+// assembling the programs is not timed.
 
 import { boardByName } from '../arch/presets';
 import { runFunctional } from './functional';
@@ -11,59 +12,50 @@ import { seededBytes } from './testing/reference';
 import { assembleOrThrow } from './testing/run-layer';
 import { tileLayer, type ConvLayer } from './testing/tiler';
 import { simulateTiming } from './timing';
+import { timeRuns, type BenchRow, type Timing } from '../bench/types';
 
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  budget?: string;
-  met?: boolean;
-  detail?: string;
+const GROUP = 'Simulators';
+
+/** A throughput row: `work` units per run of `t` (milliseconds), as units per second. */
+function rateRow(name: string, work: number, t: Timing, unit: string, budget?: { text: string; min: number }, detail?: string): BenchRow {
+  const rate = (ms: number) => work / (ms / 1000);
+  return {
+    group: GROUP,
+    name,
+    value: rate(t.median),
+    unit,
+    // The fastest run gives the highest rate.
+    min: rate(t.max),
+    max: rate(t.min),
+    runs: t.runs,
+    ...(budget ? { budget: budget.text, met: rate(t.median) >= budget.min } : {}),
+    ...(detail ? { detail } : {}),
+  };
 }
 
-const RUNS = 7;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** Milliseconds of `f`, median of RUNS runs after one warm-up. */
-function timeMs(f: () => void): number {
-  f();
-  const ms: number[] = [];
-  for (let k = 0; k < RUNS; k++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
-
-export async function benchSimulators(): Promise<BenchRow[]> {
+export async function benchSimulators(quick = false): Promise<BenchRow[]> {
+  const runs = quick ? 3 : 7;
   const arch = boardByName('ZU9')!;
   const rows: BenchRow[] = [];
 
   // Timing: a double-buffered LOAD/CONV/SAVE conv pipeline of 200,000 tiles (600,002 instructions).
-  const tiles = 200_000;
+  const tiles = quick ? 50_000 : 200_000;
   const p = programFromInstrs(pingPongProgram(arch, tiles), arch, [{ name: 'pipeline', first: 0, end: 3 * tiles + 2 }]);
-  const one = timeMs(() => simulateTiming(p, { cores: 1 }));
-  const oneRate = p.count / (one / 1000);
-  rows.push({
-    name: 'timing simulation, one core',
-    value: oneRate,
-    unit: 'instructions/s',
-    budget: '>= 5 M instructions/s',
-    met: oneRate >= 5e6,
-    detail: `${p.count.toLocaleString('en-US')} instructions (LOAD/CONV/SAVE ping-pong on ZU9) in ${one.toFixed(0)} ms, median of ${RUNS}`,
-  });
-  const all = timeMs(() => simulateTiming(p, { cores: arch.cores }));
-  rows.push({
-    name: `timing simulation, throughput mode (${arch.cores} cores sharing DDR)`,
-    value: (p.count * arch.cores) / (all / 1000),
-    unit: 'instruction executions/s',
-    detail: `the same program on all ${arch.cores} cores of ZU9 in ${all.toFixed(0)} ms (${(p.count / (all / 1000) / 1e6).toFixed(2)} M program instructions/s), median of ${RUNS}`,
-  });
+  const one = await timeRuns(runs, () => simulateTiming(p, { cores: 1 }));
+  rows.push(
+    rateRow('timing simulation, one core', p.count, one, 'instructions/s', { text: '>= 5 M instructions/s', min: 5e6 }, `${p.count.toLocaleString('en-US')} instructions (a LOAD/CONV/SAVE ping-pong on ZU9), ${one.median.toFixed(0)} ms`),
+  );
+  const all = await timeRuns(runs, () => simulateTiming(p, { cores: arch.cores }));
+  rows.push(
+    rateRow(
+      `timing simulation, throughput mode (${arch.cores} cores sharing the DDR)`,
+      p.count * arch.cores,
+      all,
+      'instruction executions/s',
+      undefined,
+      `the same program on every core of ZU9, ${all.median.toFixed(0)} ms (${(p.count / (all.median / 1000) / 1e6).toFixed(2)} M program instructions/s)`,
+    ),
+  );
 
   // Functional: a ResNet-style 3x3 convolution, 56x56x64 -> 64, tiled over the whole image.
   const layer: ConvLayer = { kind: 'conv', h: 56, w: 56, c: 64, k: 64, kh: 3, kw: 3, sh: 1, sw: 1, pads: { top: 1, left: 1, bottom: 1, right: 1 }, act: 'relu', shiftCut: 8, shiftBias: 4 };
@@ -74,29 +66,15 @@ export async function benchSimulators(): Promise<BenchRow[]> {
     bias: seededBytes(3, 64),
   };
   let macs = 0;
-  let ok = true;
-  const f = (checkRaces: boolean) =>
-    timeMs(() => {
-      const r = runFunctional(program, new DdrImage(program.regions, (x) => data[x.name]), { checkRaces });
-      macs = r.macs;
-      ok &&= r.ok;
-    });
-  const checked = f(true);
-  const rate = macs / (checked / 1000);
-  rows.push({
-    name: 'functional simulation, one core',
-    value: rate,
-    unit: 'MAC/s',
-    budget: '>= 1 GMAC/s',
-    met: ok && rate >= 1e9,
-    detail: `3x3 conv 56x56x64 -> 64 on ZU9 (${program.count} instructions, ${(macs / 1e6).toFixed(1)} M MACs) in ${checked.toFixed(0)} ms with race checks, median of ${RUNS}${ok ? '' : '; THE RUN REPORTED ERRORS'}`,
-  });
-  const unchecked = f(false);
-  rows.push({
-    name: 'functional simulation, one core, race checks off',
-    value: macs / (unchecked / 1000),
-    unit: 'MAC/s',
-    detail: `the same program in ${unchecked.toFixed(0)} ms, median of ${RUNS}`,
-  });
+  const run = (checkRaces: boolean) => {
+    const r = runFunctional(program, new DdrImage(program.regions, (x) => data[x.name]), { checkRaces });
+    if (!r.ok) throw new Error(`the functional benchmark program reports errors: ${r.problems[0]?.message}`);
+    macs = r.macs;
+  };
+  const checked = await timeRuns(runs, () => run(true));
+  const what = `3x3 conv 56x56x64 -> 64 on ZU9 (${program.count} instructions, ${(macs / 1e6).toFixed(1)} M MACs)`;
+  rows.push(rateRow('functional simulation, one core', macs, checked, 'MAC/s', { text: '>= 1 GMAC/s', min: 1e9 }, `${what} with race checks, ${checked.median.toFixed(0)} ms`));
+  const unchecked = await timeRuns(runs, () => run(false));
+  rows.push(rateRow('functional simulation, one core, race checks off', macs, unchecked, 'MAC/s', undefined, `${what}, ${unchecked.median.toFixed(0)} ms`));
   return rows;
 }
