@@ -361,6 +361,32 @@ describe('errors name the instruction, the location and what to do', () => {
     );
   });
 
+  it('a race through DDR: a LOAD of what a SAVE writes, with and without the token between them', () => {
+    const build = (ordered: boolean) =>
+      handProgram(
+        [
+          instr('LOAD', { dpdby: mask('SAVE'), bank_addr: 0, bank_id: 0, jump_write: 1, jump_read: 16, length: 2, channel: 16, reg_id: 0, ddr_addr: 0 }),
+          instr('SAVE', { dpdon: mask('LOAD'), dpdby: ordered ? mask('LOAD') : 0, bank_addr: 0, bank_id: 0, jump_read: 1, jump_write: 16, length: 2, channel: 16, reg_id: 1, ddr_addr: 0 }),
+          instr('LOAD', { dpdon: ordered ? mask('SAVE') : 0, bank_addr: 0, bank_id: 8, jump_write: 1, jump_read: 16, length: 1, channel: 16, reg_id: 1, ddr_addr: 16 }),
+          instr('END', {}),
+        ],
+        [
+          { name: 'in', reg: 0, size: 32, data: seededBytes(9, 32) },
+          { name: 'tmp', reg: 1, size: 32 },
+        ],
+      ).run();
+    expect(build(true).problems).toEqual([]);
+    expect(build(false).problems.map((x) => [x.code, x.instr, x.related, x.message])).toEqual([
+      [
+        'race',
+        2,
+        [1],
+        'data race: LOAD at instruction 2 (word 10) reads DDR region tmp bytes 16..31, which SAVE at instruction 1 (word 5) writes, and no token orders the two: on the DPU, LOAD can read before SAVE has written; ' +
+          'make LOAD at instruction 2 (word 10) (or an earlier LOAD instruction) wait for a token from SAVE (dpdon=SAVE) that SAVE at instruction 1 (word 5) or a later SAVE instruction gives (dpdby=LOAD)',
+      ],
+    ]);
+  });
+
   it('an order inversion: the tokens make an instruction wait for one that comes later in the program', () => {
     // The last input row moves after the CONV and becomes the one that hands the CONV its token.
     const { text, program, ddr } = fixtureVariant((t) => {

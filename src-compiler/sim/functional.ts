@@ -53,6 +53,11 @@ class Abort extends Error {}
 
 const ACTIVATIONS = new Set([ACT_NONE, ACT_RELU, ACT_LEAKY, ACT_RELU6]);
 
+/** The largest input tile (or eltwise block) an instruction may gather, in image bank groups: a walk
+ * reaches at most 4 address groups of PP banks without re-reading wrapped addresses, and padding adds
+ * a little. Beyond this, field values describe no real program and would only exhaust memory. */
+const MAX_TILE_GROUPS = 8;
+
 interface ElewInput {
   readonly instr: number;
   readonly v: readonly number[];
@@ -81,6 +86,7 @@ export class FunctionalMachine {
   private readonly emptyRegionsReported = new Set<DdrRegionImage>();
   private readonly pp: number;
   private readonly icp: number;
+  private readonly maxTile: number;
   private readonly ocp: number;
   private readonly convW: { baseId: number; count: number };
   private readonly dwW: number;
@@ -103,6 +109,7 @@ export class FunctionalMachine {
     this.pp = arch.dpu.pp;
     this.icp = arch.dpu.icp;
     this.ocp = arch.dpu.ocp;
+    this.maxTile = MAX_TILE_GROUPS * arch.derived.imageGroupBytes;
     this.maxProblems = options.maxProblems ?? 50;
     const group = (role: BankRole) => arch.bankGroups.find((g) => g.role === role);
     const cw = group('convWeights');
@@ -419,6 +426,12 @@ export class FunctionalMachine {
   ): Int8Array {
     const PP = this.pp;
     const size = rows * srcW * ic;
+    if (size > this.maxTile)
+      this.fail(
+        i,
+        'field',
+        `its input tile is ${rows} rows x ${srcW} columns x ${ic} channels = ${size} bytes, far more than the image banks hold (the walk would re-read wrapped addresses): check length, channel_group, the kernel and the strides`,
+      );
     if (this.tile.length < size) this.tile = new Int8Array(size);
     const tile = this.tile;
     const groupFirst = Math.floor(bankIdIn / PP) * PP;
@@ -510,6 +523,7 @@ export class FunctionalMachine {
     const co = v[CONV.channel_offset]!;
     const ic = cg * ICP;
     if (co >= ic) this.fail(i, 'field', `channel_offset=${co} zeroes all ${ic} input channels (channel_group x ICP): lower it`);
+    this.checkWeightsFit(i, this.convW.baseId, kh * kw * cg, kh, kw, cg);
     const srcW = (len - 1) * sw + kw;
     const rows = (vpp - 1) * sh + kh;
     const bases = [v[CONV.bank_addr_in]!, v[CONV.bank_addr_in_1]!, v[CONV.bank_addr_in_2]!, v[CONV.bank_addr_in_3]!];
@@ -555,6 +569,14 @@ export class FunctionalMachine {
     this.writeRows(i, bankOut, v[CONV.bank_addr_out]!, vpp, len, ci[CONVINIT.stride_offset_out]!, ci[CONVINIT.stride_out]!, ci[CONVINIT.jump_write]!, ci[CONVINIT.jump_write_endl]!, OCP);
   }
 
+  /** A filter whose addresses exceed its bank's depth would overlap itself (its wrapped addresses hold
+   * other kernel elements): no real program does that, and it would be a runaway amount of work. */
+  private checkWeightsFit(i: number, bank: number, addresses: number, kh: number, kw: number, cg: number): void {
+    const depth = this.banks.depth[bank]!;
+    if (addresses > depth)
+      this.fail(i, 'field', `one filter takes kernel_h x kernel_w x channel_group = ${kh} x ${kw} x ${cg} = ${addresses} addresses, more than the ${depth} of ${this.bankText(bank)}: split the input channels over several instructions`);
+  }
+
   private checkCommon(i: number, act: number, shiftBias: number, vpp: number, maxVpp: number, ppName: string, offIn: number, strideH: number, offOut: number, strideOut: number): void {
     if (!ACTIVATIONS.has(act)) this.fail(i, 'unsupported', `act_type=${act} is not executable on DPUV2: use none (0), relu (1), leaky_relu (3) or relu6 (4)`);
     if (shiftBias > 20) this.fail(i, 'field', `shift_bias=${shiftBias}: DPUV2 rejects shift_bias above 20`);
@@ -591,6 +613,7 @@ export class FunctionalMachine {
     const co = v[DPTWISE.channel_offset]!;
     const ic = cg * ICP;
     if (co >= ic) this.fail(i, 'field', `channel_offset=${co} zeroes all ${ic} channels (channel_group x ICP): lower it`);
+    this.checkWeightsFit(i, this.dwW, kh * kw * cg, kh, kw, cg);
     const srcW = (len - 1) * sw + kw;
     const rows = (vpp - 1) * sh + kh;
     const bases = [v[DPTWISE.bank_addr_in]!, v[DPTWISE.bank_addr_in_1]!, v[DPTWISE.bank_addr_in_2]!, v[DPTWISE.bank_addr_in_3]!];
@@ -740,6 +763,7 @@ export class FunctionalMachine {
     const len = v[ELEW.length]!;
     const ic = v[ELEW.channel_group]! * ICP;
     const outs = vpp * len * ic;
+    if (outs > this.maxTile) this.fail(i, 'field', `it computes ${vpp} rows x ${len} pixels x ${ic} channels = ${outs} bytes, far more than the image banks hold: check length and channel_group`);
     if (this.acc.length < outs) this.acc = new Float64Array(outs);
     if (this.obuf.length < outs) this.obuf = new Int8Array(outs);
     if (this.pix.length < ic) this.pix = new Int8Array(ic);

@@ -11,6 +11,7 @@
 
 import type { Arch } from '../arch/model';
 import type { SimRegion } from './program';
+import { UserError } from '../util/errors';
 
 export class BankMemory {
   readonly bankCount: number;
@@ -75,12 +76,19 @@ export interface DdrRegionImage {
   readonly line?: number;
 }
 
+/** The most DDR the functional simulator allocates for a program's regions. */
+export const MAX_DDR_BYTES = 1 << 30;
+
 export class DdrImage {
   readonly regions: DdrRegionImage[];
   private readonly byReg: DdrRegionImage[][] = Array.from({ length: 8 }, () => []);
 
-  /** `contents(region)` gives a region's initial bytes (exactly `size` of them) or undefined. */
+  /** `contents(region)` gives a region's initial bytes (exactly `size` of them) or undefined. Throws a
+   * UserError when the regions together exceed MAX_DDR_BYTES. */
   constructor(regions: readonly SimRegion[], contents: (r: SimRegion) => Uint8Array | Int8Array | undefined = () => undefined) {
+    const total = regions.reduce((s, r) => s + r.size, 0);
+    if (total > MAX_DDR_BYTES)
+      throw new UserError(`the program's DDR regions hold ${total} bytes; the functional simulator holds at most ${MAX_DDR_BYTES} (1 GiB): shrink the regions' size=`);
     this.regions = regions.map((r) => {
       const given = contents(r);
       if (given && given.length !== r.size) throw new Error(`DDR region ${r.name}: ${given.length} bytes given for a region of ${r.size}`);

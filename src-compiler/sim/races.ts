@@ -31,6 +31,10 @@ interface Conflict {
   otherSpaces: number;
 }
 
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
+
 /** How many instruction pairs are reported at most (the first ones in program order of the later one). */
 const MAX_PAIRS = 64;
 
@@ -39,7 +43,9 @@ export class RaceChecker {
   private readonly lastReader: Int32Array;
   private readonly bankOfAddr: Int32Array;
   private readonly conflicts = new Map<number, Conflict>();
-  private readonly ddrShadow = new Map<DdrRegionImage, { writer: Int32Array; reader: Int32Array; index: number }>();
+  /** Per DDR region some SAVE writes: its index, and its shadow in chunks allocated on first touch
+   * (a SAVE usually writes a small part of a large workspace region). */
+  private readonly ddrShadow = new Map<DdrRegionImage, { index: number; chunks: Map<number, { writer: Int32Array; reader: Int32Array }> }>();
   private readonly engine: Uint8Array;
   private readonly n: number;
 
@@ -60,9 +66,7 @@ export class RaceChecker {
       const d = banks.depth[id]!;
       for (let a = 0; a < d; a++) this.bankOfAddr[banks.addrBase[id]! + a] = id;
     }
-    for (const r of writtenRegions)
-      if (!this.ddrShadow.has(r))
-        this.ddrShadow.set(r, { writer: new Int32Array(r.size).fill(-1), reader: new Int32Array(r.size).fill(-1), index: ddr.regions.indexOf(r) });
+    for (const r of writtenRegions) if (!this.ddrShadow.has(r)) this.ddrShadow.set(r, { index: ddr.regions.indexOf(r), chunks: new Map() });
   }
 
   /** Instruction y reads global bank address g. */
@@ -90,10 +94,15 @@ export class RaceChecker {
   ddrRead(y: number, r: DdrRegionImage, off: number, n: number): void {
     const sh = this.ddrShadow.get(r);
     if (!sh) return;
-    for (let k = off; k < off + n; k++) {
-      const w = sh.writer[k]!;
-      if (w >= 0) this.check(w, y, 'read-after-write', -1 - sh.index, k);
-      sh.reader[k] = y;
+    for (let k = off; k < off + n; ) {
+      const c = this.chunk(sh.chunks, k);
+      const base = k & ~CHUNK_MASK;
+      const stop = Math.min(off + n, base + CHUNK);
+      for (; k < stop; k++) {
+        const w = c.writer[k - base]!;
+        if (w >= 0) this.check(w, y, 'read-after-write', -1 - sh.index, k);
+        c.reader[k - base] = y;
+      }
     }
   }
 
@@ -101,12 +110,24 @@ export class RaceChecker {
   ddrWrite(y: number, r: DdrRegionImage, off: number, n: number): void {
     const sh = this.ddrShadow.get(r);
     if (!sh) return;
-    for (let k = off; k < off + n; k++) {
-      const rd = sh.reader[k]!;
-      if (rd >= 0) this.check(rd, y, 'write-after-read', -1 - sh.index, k);
-      sh.reader[k] = -1;
-      sh.writer[k] = y;
+    for (let k = off; k < off + n; ) {
+      const c = this.chunk(sh.chunks, k);
+      const base = k & ~CHUNK_MASK;
+      const stop = Math.min(off + n, base + CHUNK);
+      for (; k < stop; k++) {
+        const rd = c.reader[k - base]!;
+        if (rd >= 0) this.check(rd, y, 'write-after-read', -1 - sh.index, k);
+        c.reader[k - base] = -1;
+        c.writer[k - base] = y;
+      }
     }
+  }
+
+  private chunk(chunks: Map<number, { writer: Int32Array; reader: Int32Array }>, byte: number): { writer: Int32Array; reader: Int32Array } {
+    const key = byte >>> CHUNK_BITS;
+    let c = chunks.get(key);
+    if (!c) chunks.set(key, (c = { writer: new Int32Array(CHUNK).fill(-1), reader: new Int32Array(CHUNK).fill(-1) }));
+    return c;
   }
 
   private check(x: number, y: number, kind: Kind, space: number, at: number): void {
