@@ -280,6 +280,34 @@ describe('LOAD and SAVE data movement (N7)', () => {
   });
 });
 
+describe('ELEW input addressing (N6)', () => {
+  it('broadcasts one row to every output row with share_pp, and walks rows with jump_bank otherwise', () => {
+    // Row k of input A lives in VB0[k]; input B is one row in VB0[4], shared by all rows.
+    const rows = [0, 1, 2, 3].map((k) => Int8Array.from({ length: 16 }, (_, c) => 10 * k + c));
+    const shared = Int8Array.from({ length: 16 }, (_, c) => -c);
+    const instrs = [
+      ...rows.map((_, k) => instr('LOAD', { bank_addr: 0, bank_id: k, jump_write: 1, jump_read: 16, length: 1, channel: 16, reg_id: 0, ddr_addr: 16 * k })),
+      instr('LOAD', { dpdby: mask('MISC'), bank_addr: 0, bank_id: 4, jump_write: 1, jump_read: 16, length: 1, channel: 16, reg_id: 0, ddr_addr: 64 }),
+      instr('ELEWINIT', { bank_id_in: 0, bank_addr_in: 0, jump_read_endl: 1, id: 0, jump_read: 1 }),
+      instr('ELEWINIT', { share_pp: 1, bank_id_in: 4, bank_addr_in: 0, jump_read_endl: 1, id: 1, jump_read: 1 }),
+      instr('ELEW', { dpdon: mask('LOAD'), dpdby: mask('SAVE'), length: 1, act_type: 0, elew_type: 0, bank_id_out: 8, bank_addr_out: 0, jump_write_endl: 1, num: 2, valid_pixel_parallel: 4, jump_write: 1, shift_write: 16, channel_group: 1 }),
+      ...rows.map((_, k) => instr('SAVE', { dpdon: k === 0 ? mask('MISC') : 0, bank_addr: 0, bank_id: 8 + k, jump_read: 1, jump_write: 16, length: 1, channel: 16, reg_id: 1, ddr_addr: 16 * k })),
+      instr('END', {}),
+    ];
+    const input = new Int8Array(80);
+    rows.forEach((r, k) => input.set(r, 16 * k));
+    input.set(shared, 64);
+    const { ddr, run } = handProgram(instrs, [
+      { name: 'in', reg: 0, size: 80, data: input },
+      { name: 'out', reg: 1, size: 64 },
+    ]);
+    expect(run().problems).toEqual([]);
+    // shift_write 16, add: (4a + 4b) / 4 = a + b.
+    const want = rows.flatMap((r) => [...r].map((a, c) => a + shared[c]!));
+    expect([...ddr.byName('out')!.data]).toEqual(want);
+  });
+});
+
 describe('errors name the instruction, the location and what to do', () => {
   it('a LOAD outside its DDR region', () => {
     const line = (t: string) => lineOf(t, 'ddr_addr=input+7*ROW_BYTES');
@@ -322,6 +350,16 @@ describe('errors name the instruction, the location and what to do', () => {
     expect(run().problems.map((x) => x.message)).toEqual([
       'LOAD at instruction 0 (word 0): bank_id=40 is not a bank of ZU9: use one of VB0 (0..7), VB1 (8..15), CONVW (16..31), DWCONVW (32..32), BIAS (33..33)',
       'SAVE at instruction 1 (word 5): bank_id=CONVW[0] is a convWeights bank; this engine needs image here',
+    ]);
+  });
+
+  it('mean-value reduction, which needs a bank no preset has', () => {
+    const { run } = handProgram(
+      [instr('LOAD', { bank_addr: 0, bank_id: 0, jump_write: 1, jump_read: 4, length: 1, channel: 4, reg_id: 0, ddr_addr: 0, mode_avg: 1 }), instr('END', {})],
+      [{ name: 'in', reg: 0, size: 4, data: new Int8Array(4) }],
+    );
+    expect(run().problems.map((x) => x.message)).toEqual([
+      'LOAD at instruction 0 (word 0): mode_avg=1 asks for mean-value reduction, which needs a mean-value bank; ZU9 has none: set mode_avg=0 and subtract the mean elsewhere',
     ]);
   });
 

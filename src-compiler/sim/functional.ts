@@ -779,7 +779,8 @@ export class FunctionalMachine {
       const share = iv[ELEWINIT.share_pp] === 1;
       const shiftRead = iv[ELEWINIT.shift_read]!;
       for (let k = 0; k < vpp; k++) {
-        const step = share ? 0 : local + k * iv[ELEWINIT.jump_bank]!;
+        // share_pp: every row reads bank_id_in itself, with no wrap term (N6).
+        const step = share ? local : local + k * iv[ELEWINIT.jump_bank]!;
         const bank = groupFirst + (step % PP);
         const wraps = share ? 0 : Math.floor(step / PP);
         for (let j = 0; j < len; j++) {
