@@ -12,8 +12,7 @@ import { bankName } from '../arch/model';
 import { CancelledError } from '../util/errors';
 import { analyzeDependencies, type DepAnalysis } from './deps';
 import { CONV, CONVINIT, DPTWISE, DWINIT, ELEW, ELEWINIT, LOAD, POOL, POOLINIT, SAVE } from './fields';
-import type { BankMemory, DdrImage, DdrRegionImage } from './memory';
-import { BankMemory as Banks } from './memory';
+import { BankMemory, type DdrImage, type DdrRegionImage } from './memory';
 import { ACT_LEAKY, ACT_NONE, ACT_RELU, ACT_RELU6, avgFactor, convOut, elewIn, elewOut, int8, poolOut } from './numerics';
 import { described, where, type ProblemCode, type SimProblem, type SimProgram } from './program';
 import { RaceChecker } from './races';
@@ -105,7 +104,7 @@ export class FunctionalMachine {
     private readonly options: FunctionalOptions = {},
   ) {
     const { arch } = program;
-    this.banks = new Banks(arch);
+    this.banks = new BankMemory(arch);
     this.pp = arch.dpu.pp;
     this.icp = arch.dpu.icp;
     this.ocp = arch.dpu.ocp;

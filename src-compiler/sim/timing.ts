@@ -20,7 +20,7 @@ import { buildDepGraph, deadlockProblem, unbalancedProblems, type DepGraph } fro
 import { CTRL, type SimProblem, type SimProgram } from './program';
 
 export interface TimingOptions {
-  /** Cores running the program at once (default: all the architecture has). */
+  /** Cores running the program at once (default: all the architecture has; at most 8). */
   readonly cores?: number;
   /** Keep per-instruction times for every core (the trace needs them); default: core 0 only. */
   readonly recordAllCores?: boolean;
