@@ -1,5 +1,5 @@
-// `npm start`: the most complete real demo there is so far: assemble the bundled hand-written
-// conv3x3 program, disassemble it back, and print the target architecture.
+// `npm start`: the most complete real demo there is so far: print the target, assemble the bundled
+// hand-written conv3x3 program, disassemble it back, simulate its timing and run it bit-exactly.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as os from 'node:os';
@@ -16,4 +16,6 @@ const run = (...args) => {
 run('arch', 'ZU9');
 run('asm', 'test-fixtures/programs/conv3x3.dnnasm', '-o', path.join(out, 'conv3x3.dnnbin'));
 run('disasm', path.join(out, 'conv3x3.dnnbin'), '-o', path.join(out, 'conv3x3.canonical.dnnasm'));
+run('sim', 'test-fixtures/programs/conv3x3.dnnasm', '--trace', path.join(out, 'conv3x3.trace.json'));
+run('run', 'test-fixtures/programs/conv3x3.dnnasm', '--output', path.join(out, 'conv3x3.output.bin'));
 console.log(`\nwritten: ${out}`);

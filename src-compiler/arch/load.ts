@@ -131,6 +131,7 @@ function resolveDpu(d: NonNullable<ArchJson['dpu']>, file: string, text: string)
     channelAugmentation: merged.channelAugmentation ?? 2 * icp,
     convPipelineCycles: merged.convPipelineCycles ?? 24,
     miscPipelineCycles: merged.miscPipelineCycles ?? 12,
+    initCycles: merged.initCycles ?? 4,
   });
 }
 
@@ -211,6 +212,7 @@ export function importVitisTarget(text: string, file: string): DpuConfig {
     channelAugmentation: augE && isMessage(augE.value) ? num(augE.value, 'channel_num', 'channel_augmentation') : 2 * icp,
     convPipelineCycles: 24,
     miscPipelineCycles: 12,
+    initCycles: 4,
   });
   // The model derives bank ids; the file states them. They must agree.
   const derived = deriveArch(genericBoard(dpu, name)).bankGroups;

@@ -38,6 +38,8 @@ export interface DpuConfig {
   readonly convPipelineCycles: number;
   /** MISC pipeline depth in cycles. */
   readonly miscPipelineCycles: number;
+  /** Cycles an INIT instruction (CONVINIT, POOLINIT, DWINIT, ELEWINIT) occupies its engine. */
+  readonly initCycles: number;
 }
 
 export interface DdrSpec {

@@ -27,6 +27,8 @@ export const DPU_CONFIG_SOURCES: Readonly<Record<string, string>> = {
   convPipelineCycles:
     'assumption: 24 cycles of fill (bank read, padding, a log2(ICP)-deep adder tree, bias, shift, activation, write); no public figure',
   miscPipelineCycles: 'assumption: 12 cycles of fill; no public figure',
+  initCycles:
+    'assumption: 4 cycles for an INIT to latch its parameters into the engine (one per word of the longest INIT, CONVINIT); no public figure',
 };
 
 function config(name: string, pp: number, icp: number, ocp: number): DpuConfig {
@@ -47,6 +49,7 @@ function config(name: string, pp: number, icp: number, ocp: number): DpuConfig {
     channelAugmentation: 2 * icp,
     convPipelineCycles: 24,
     miscPipelineCycles: 12,
+    initCycles: 4,
   });
 }
 

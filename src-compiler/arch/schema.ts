@@ -26,6 +26,7 @@ const dpuObject = {
     channelAugmentation: positiveInt,
     convPipelineCycles: { type: 'integer', minimum: 0 },
     miscPipelineCycles: { type: 'integer', minimum: 0 },
+    initCycles: { type: 'integer', minimum: 0, description: 'Cycles an INIT instruction occupies its engine (timing model).' },
   },
 } as const;
 

@@ -3,6 +3,7 @@
 
 import * as path from 'node:path';
 import { benchAssembler } from '../bench/asm-bench';
+import { benchSimulators } from '../sim/bench';
 import { machine, markdownReport } from '../bench/report';
 import type { BenchRow } from '../bench/types';
 import { writeFileAtomic } from '../util/fsx';
@@ -10,7 +11,10 @@ import { optFlag, optString, type ParsedArgs } from './args';
 import type { CliIO } from './io';
 
 /** A suite of rows; each section runs in turn and reports as it goes. */
-const SECTIONS: { name: string; run: (quick: boolean) => Promise<BenchRow[]> }[] = [{ name: 'assembler', run: benchAssembler }];
+const SECTIONS: { name: string; run: (quick: boolean) => Promise<BenchRow[]> }[] = [
+  { name: 'assembler', run: benchAssembler },
+  { name: 'simulators', run: benchSimulators },
+];
 
 export async function runBench(p: ParsedArgs, io: CliIO): Promise<number> {
   const quick = optFlag(p, 'quick');

@@ -8,6 +8,7 @@ import { parseArgs, type OptionSpec, type ParsedArgs } from './args';
 import { runArch } from './arch-cmd';
 import { runAsm, runDisasm } from './asm-cmd';
 import { runBench } from './bench-cmd';
+import { runRun, runSim } from './sim-cmd';
 import { processIO, type CliIO } from './io';
 
 interface Command {
@@ -26,6 +27,30 @@ export const COMMANDS: Command[] = [
   { name: 'arch', usage: 'dnnvm arch [NAME|FILE] [--json]', summary: 'presets, one architecture, derived figures', options: [JSON_OPT], run: runArch },
   { name: 'asm', usage: 'dnnvm asm FILE.dnnasm [-o FILE.dnnbin] [--arch A] [--json]', summary: 'assemble', options: [OUT, ARCH, JSON_OPT], run: runAsm },
   { name: 'disasm', usage: 'dnnvm disasm FILE.dnnbin [-o FILE.dnnasm] [--arch A]', summary: 'disassemble', options: [OUT, ARCH], run: runDisasm },
+  {
+    name: 'sim',
+    usage: 'dnnvm sim PROGRAM [--arch A] [--cores N] [--json] [--trace FILE.json]',
+    summary: 'timing simulation (.dnnasm or .dnnbin): per-layer cycles, throughput, roofline',
+    options: [
+      ARCH,
+      { name: 'cores', takesValue: true, help: 'cores running the program at once (default: all of the architecture, throughput mode; 1 gives one image\'s latency alone)' },
+      JSON_OPT,
+      { name: 'trace', takesValue: true, help: 'write a Chrome trace-event JSON (open it in ui.perfetto.dev or chrome://tracing)' },
+    ],
+    run: runSim,
+  },
+  {
+    name: 'run',
+    usage: 'dnnvm run PROGRAM [--input FILE] [--output FILE] [--arch A] [--json]',
+    summary: 'bit-exact functional execution of a .dnnasm with its .ddr regions',
+    options: [
+      { name: 'input', takesValue: true, help: 'bytes for the DDR region named input (default: its file=)' },
+      { name: 'output', alias: 'o', takesValue: true, help: 'write the DDR region named output to this file' },
+      ARCH,
+      JSON_OPT,
+    ],
+    run: runRun,
+  },
   {
     name: 'bench',
     usage: 'dnnvm bench [--quick] [--out DIR]',

@@ -1,0 +1,593 @@
+// The cycle-level timing simulator: four engines per DPU core, dependency tokens, and a DDR shared by
+// every transfer of every core.
+//
+// An event-driven simulation over flat arrays. Each engine slot (core x engine) holds at most one
+// instruction; an idle slot starts the next instruction of its engine's queue as soon as the tokens its
+// dpdon asks for are in their counters. Compute instructions end after their fixed cost (cost.ts). A DDR
+// transfer first waits out the DDR latency, then moves its bytes at a rate that changes whenever the set
+// of moving transfers changes: all moving transfers share the board's DDR bytes per cycle max-min
+// fairly, each core's transfers together get at most its AXI bytes per cycle, and each transfer at most
+// its bank side's bytes per cycle. Between events nothing changes, so the loop jumps from event to event
+// and never steps cycles. docs/timing-model.md has the formulas and the constants' sources.
+//
+// Throughput mode: `cores` cores run the same program on their own images at once, from cycle 0.
+
+import { ENGINE_COUNT, ENGINES } from '../isa/table';
+import type { Arch } from '../arch/model';
+import { CancelledError } from '../util/errors';
+import { DDR, bankRate, instructionCosts, peakCycles, soloCycles, type InstrCosts } from './cost';
+import { buildDepGraph, deadlockProblem, unbalancedProblems, type DepGraph } from './deps';
+import { CTRL, type SimProblem, type SimProgram } from './program';
+
+export interface TimingOptions {
+  /** Cores running the program at once (default: all the architecture has; at most 8). */
+  readonly cores?: number;
+  /** Keep per-instruction times for every core (the trace needs them); default: core 0 only. */
+  readonly recordAllCores?: boolean;
+  /** Stop after this many instruction starts (over all cores); the result is partial ('limit'). */
+  readonly maxInstructions?: number;
+  /** Stop at this cycle; the result is partial ('limit'). */
+  readonly maxCycles?: number;
+  /** Checked every few thousand events; return true to abandon the run (throws CancelledError). */
+  readonly isCancelled?: () => boolean;
+  /** Record the total DDR rate over time (for the trace's bandwidth counter and for tests). */
+  readonly bandwidthTimeline?: boolean;
+}
+
+/**
+ * Per-instruction times of one core, kept small because programs have millions of instructions:
+ *   rec[2i + START]  -1 if instruction i never started (deadlock, limit);
+ *   rec[2i + END]    -1 if it never ended;
+ *   giver[i]         the instruction that gave the token it waited for last (-1 without dpdon).
+ * When it was queued (its engine's previous instruction ended) and ready (its last token given) follow
+ * from these; instructionTiming() works them out. Cycles are exact values of the model, not rounded.
+ */
+export interface InstrTimes {
+  readonly rec: Float64Array;
+  readonly giver: Int32Array;
+}
+export const START = 0;
+export const END = 1;
+
+export interface EngineTiming {
+  readonly engine: string;
+  readonly instructions: number;
+  readonly busyCycles: number;
+  /** busyCycles / program cycles. */
+  readonly utilization: number;
+}
+
+export type Bound = 'compute' | 'misc' | 'memory';
+
+export interface LayerTiming {
+  readonly name: string;
+  readonly line?: number;
+  /** Instructions [first, end). */
+  readonly first: number;
+  readonly end: number;
+  /** First start and last end of its instructions (on core 0). */
+  readonly startCycle: number;
+  readonly endCycle: number;
+  /** endCycle - startCycle. Layers can overlap, so these do not add up to the program. */
+  readonly cycles: number;
+  /** How much later the program's last completion so far moves because of this layer; these add up. */
+  readonly incrementalCycles: number;
+  readonly macs: number;
+  readonly ops: number;
+  readonly ddrBytes: number;
+  /** Device ops per second while in the layer: ops x cores / (cycles / clock). */
+  readonly opsPerSecond: number;
+  /** MACs / (cycles x PP x ICP x OCP): the MAC array's use. */
+  readonly utilization: number;
+  /** The fewest cycles the layer's work allows: max(CONV work / CONV peak, MISC work / MISC peak, DDR bytes / DDR share of a core). */
+  readonly rooflineCycles: number;
+  readonly rooflineFraction: number;
+  readonly bound: Bound;
+}
+
+export interface TimingResult {
+  readonly status: 'complete' | 'deadlock' | 'limit';
+  readonly arch: string;
+  readonly archModel: Arch;
+  readonly cores: number;
+  readonly frequencyHz: number;
+  /** Instructions in the program that run (up to END). */
+  readonly instructions: number;
+  /** Instruction starts simulated, over all cores. */
+  readonly executed: number;
+  /** Cycles until the last core retires END (or until the simulation stopped). */
+  readonly cycles: number;
+  readonly seconds: number;
+  /** Images per second with every core running the program. */
+  readonly fps: number;
+  /** Per image. */
+  readonly ops: number;
+  readonly macs: number;
+  readonly ddrBytes: number;
+  /** Device ops per second: ops x cores / seconds. */
+  readonly opsPerSecond: number;
+  /** MAC array use over the program: macs / (cycles x PP x ICP x OCP). */
+  readonly utilization: number;
+  readonly engines: readonly EngineTiming[];
+  readonly layers: readonly LayerTiming[];
+  /** Times of cores 0..recordedCores-1. */
+  readonly times: readonly InstrTimes[];
+  readonly costs: InstrCosts;
+  readonly graph: DepGraph;
+  readonly problems: readonly SimProblem[];
+  /** With bandwidthTimeline: the total DDR rate (bytes/cycle) over [start, end) segments. */
+  readonly bandwidth?: readonly { readonly start: number; readonly end: number; readonly bytesPerCycle: number }[];
+}
+
+const IDLE = 0;
+const COMPUTE = 1;
+const LATENCY = 2;
+const DATA = 3;
+/** Relative tolerance when deciding that a shared-rate constraint is saturated. */
+const SATURATED = 1 - 1e-12;
+const OVER = 1 + 1e-12;
+
+export function simulateTiming(p: SimProgram, options: TimingOptions = {}): TimingResult {
+  const { arch } = p;
+  const d = arch.derived;
+  // At most 8 cores: the loop keeps one bit per engine slot in a 32-bit mask.
+  const N = Math.max(1, Math.min(options.cores ?? arch.cores, 8));
+  const E = ENGINE_COUNT;
+  const S = N * E;
+  const EE = E * E;
+  if (E !== 4) throw new Error('the timing loop assumes four engines per core');
+  const graph = buildDepGraph(p);
+  const costs = instructionCosts(p);
+  const n = p.count;
+  const { kind, cycles: fixedCycles, bytes } = costs;
+  const { dpdon, dpdby, queues, gives } = graph;
+  const latency = d.ddrLatencyCycles;
+  const ddrRate = d.ddrBytesPerCycle;
+  const axiRate = d.axiBytesPerCyclePerCore;
+
+  const R = options.recordAllCores ? N : 1;
+  const times: InstrTimes[] = [];
+  // START and END of instructions that never run are set to -1 after the loop (cheaper than before it).
+  for (let c = 0; c < R; c++) times.push({ rec: new Float64Array(2 * n), giver: new Int32Array(n).fill(-1) });
+
+  // Each engine's instructions, all engines in one flat array: engine e owns [qBegin[e], qEnd[e]).
+  const qBegin = new Int32Array(E);
+  const qEnd = new Int32Array(E);
+  let total = 0;
+  for (let e = 0; e < E; e++) {
+    qBegin[e] = total;
+    total += queues[e]!.length;
+    qEnd[e] = total;
+  }
+  const qFlat = new Int32Array(total);
+  for (let e = 0; e < E; e++) qFlat.set(queues[e]!, qBegin[e]!);
+
+  const head = new Int32Array(S);
+  for (let s = 0; s < S; s++) head[s] = qBegin[s & 3]!;
+  const active = new Int32Array(S).fill(-1);
+  const phase = new Uint8Array(S);
+  const slotEnd = new Float64Array(S).fill(Infinity);
+  const rem = new Float64Array(S);
+  const remAt = new Float64Array(S);
+  const rate = new Float64Array(S);
+  const cap = new Float64Array(S);
+  const counters = new Int32Array(N * EE);
+  // Who gave each token, in order, per core and counter (the k-th taker gets the k-th giver's token).
+  const givers: Int32Array[] = [];
+  for (let c = 0; c < N; c++) for (let k = 0; k < EE; k++) givers.push(new Int32Array(gives[k]!));
+  const givePos = new Int32Array(N * EE);
+  const takePos = new Int32Array(N * EE);
+  const left = new Int32Array(N).fill(total);
+  const coreEnd = new Float64Array(N);
+  const busy = new Float64Array(E);
+  const slotCore = new Int32Array(S);
+  for (let s = 0; s < S; s++) slotCore[s] = s >> 2;
+
+  // Scratch for the rate allocation.
+  const moving = new Int32Array(S);
+  const frozen = new Uint8Array(S);
+  const coreSum = new Float64Array(N);
+  const coreUnfrozen = new Int32Array(N);
+  const bandwidth: { start: number; end: number; bytesPerCycle: number }[] | undefined = options.bandwidthTimeline ? [] : undefined;
+  let bwSince = 0;
+  let bwRate = 0;
+
+  /** Bring every moving transfer's remaining bytes to time t, then share the rates anew. */
+  const reallocate = (t: number) => {
+    let m = 0;
+    let demand = 0;
+    for (let c = 0; c < N; c++) coreSum[c] = 0;
+    for (let s = 0; s < S; s++) {
+      if (phase[s] !== DATA) continue;
+      const left = rem[s]! - rate[s]! * (t - remAt[s]!);
+      rem[s] = left > 0 ? left : 0;
+      remAt[s] = t;
+      moving[m++] = s;
+      // What the transfer would take alone: its bank side, capped by its core's AXI ports.
+      const want = cap[s]! < axiRate ? cap[s]! : axiRate;
+      rate[s] = want;
+      coreSum[slotCore[s]!] = coreSum[slotCore[s]!]! + want;
+      demand += want;
+    }
+    let total = demand;
+    // Demand exactly at a limit is not contention: everyone gets what it asks for.
+    let contended = demand > ddrRate * OVER;
+    for (let c = 0; c < N && !contended; c++) if (coreSum[c]! > axiRate * OVER) contended = true;
+    if (contended) {
+      // Progressive filling (max-min fairness): raise every unfrozen rate together until a
+      // constraint saturates (the board's DDR, a core's AXI ports, a transfer's bank side), freeze
+      // the transfers it binds, repeat. Each round freezes at least one transfer.
+      for (let k = 0; k < m; k++) {
+        rate[moving[k]!] = 0;
+        frozen[moving[k]!] = 0;
+      }
+      for (let c = 0; c < N; c++) coreSum[c] = 0;
+      total = 0;
+      let unfrozen = m;
+      while (unfrozen > 0) {
+        for (let c = 0; c < N; c++) coreUnfrozen[c] = 0;
+        for (let k = 0; k < m; k++) if (!frozen[moving[k]!]) coreUnfrozen[slotCore[moving[k]!]!]!++;
+        let delta = (ddrRate - total) / unfrozen;
+        for (let c = 0; c < N; c++) if (coreUnfrozen[c]! > 0) delta = Math.min(delta, (axiRate - coreSum[c]!) / coreUnfrozen[c]!);
+        for (let k = 0; k < m; k++) {
+          const s = moving[k]!;
+          if (!frozen[s]) delta = Math.min(delta, cap[s]! - rate[s]!);
+        }
+        if (delta < 0) delta = 0;
+        for (let k = 0; k < m; k++) {
+          const s = moving[k]!;
+          if (frozen[s]) continue;
+          rate[s] = rate[s]! + delta;
+          coreSum[slotCore[s]!] = coreSum[slotCore[s]!]! + delta;
+          total += delta;
+        }
+        const globalFull = total >= ddrRate * SATURATED;
+        for (let k = 0; k < m; k++) {
+          const s = moving[k]!;
+          if (frozen[s]) continue;
+          if (globalFull || rate[s]! >= cap[s]! * SATURATED || coreSum[slotCore[s]!]! >= axiRate * SATURATED) {
+            frozen[s] = 1;
+            unfrozen--;
+          }
+        }
+      }
+    }
+    for (let k = 0; k < m; k++) {
+      const s = moving[k]!;
+      slotEnd[s] = t + rem[s]! / rate[s]!;
+    }
+    if (bandwidth && total !== bwRate) {
+      if (t > bwSince && bwRate > 0) bandwidth.push({ start: bwSince, end: t, bytesPerCycle: bwRate });
+      bwSince = t;
+      bwRate = total;
+    }
+  };
+
+  const maxInstr = options.maxInstructions ?? Infinity;
+  const maxCycles = options.maxCycles ?? Infinity;
+  const cancelled = options.isCancelled;
+  const rec0 = times[0]!.rec;
+  let t = 0;
+  let executed = 0;
+  let limited = false;
+  let ddrDirty = false;
+  let doneCores = 0;
+  let rounds = 0;
+  // Slots that may be able to start: their engine just became free, or got a token. A bit per slot.
+  let dirty = S === 32 ? -1 : (1 << S) - 1;
+  const retire = (c: number) => {
+    coreEnd[c] = t;
+    doneCores++;
+    if (p.endIndex >= 0 && c < R) times[c]!.rec.fill(t, 2 * p.endIndex, 2 * p.endIndex + 2);
+  };
+  if (total === 0) for (let c = 0; c < N; c++) retire(c);
+
+  for (;;) {
+    // Start every dirty idle engine whose next instruction has its tokens.
+    while (dirty !== 0) {
+      const s = 31 - Math.clz32(dirty & -dirty);
+      dirty &= dirty - 1;
+      if (active[s]! >= 0) continue;
+      const e = s & 3;
+      const h = head[s]!;
+      if (h >= qEnd[e]!) continue;
+      if (executed >= maxInstr) {
+        limited = true;
+        dirty = 0;
+        break;
+      }
+      const i = qFlat[h]!;
+      const c = s >> 2;
+      const on = dpdon[i]!;
+      let giver = -1;
+      let tokenReady = -1;
+      if (on !== 0) {
+        const cb = c * EE + e;
+        if ((on & 1 && counters[cb]! === 0) || (on & 2 && counters[cb + 4]! === 0) || (on & 4 && counters[cb + 8]! === 0) || (on & 8 && counters[cb + 12]! === 0)) continue;
+        const rec = c < R ? times[c]!.rec : undefined;
+        for (let a = 0; a < E; a++) {
+          if (!(on & (1 << a))) continue;
+          const k = cb + a * E;
+          counters[k]!--;
+          const g = givers[k]![takePos[k]!++]!;
+          if (rec !== undefined && rec[2 * g + END]! >= tokenReady) {
+            tokenReady = rec[2 * g + END]!;
+            giver = g;
+          }
+        }
+      }
+      if (c < R) {
+        const tm = times[c]!;
+        tm.rec[2 * i + START] = t;
+        tm.giver[i] = giver;
+      }
+      active[s] = i;
+      executed++;
+      if (kind[i] === DDR) {
+        cap[s] = bankRate(costs, i);
+        if (latency > 0) {
+          phase[s] = LATENCY;
+          slotEnd[s] = t + latency;
+        } else {
+          phase[s] = DATA;
+          rem[s] = bytes[i]!;
+          remAt[s] = t;
+          rate[s] = 0;
+          slotEnd[s] = Infinity;
+          ddrDirty = true;
+        }
+      } else {
+        phase[s] = COMPUTE;
+        slotEnd[s] = t + fixedCycles[i]!;
+      }
+    }
+    if (ddrDirty) {
+      reallocate(t);
+      ddrDirty = false;
+    }
+    let next = Infinity;
+    for (let s = 0; s < S; s++) if (slotEnd[s]! < next) next = slotEnd[s]!;
+    if (next === Infinity || limited) break;
+    if (next > maxCycles) {
+      limited = true;
+      t = maxCycles;
+      break;
+    }
+    if (cancelled !== undefined && (++rounds & 4095) === 0 && cancelled()) throw new CancelledError();
+    t = next;
+    // Complete what ends now; transfers that finish their latency start moving bytes.
+    for (let s = 0; s < S; s++) {
+      if (slotEnd[s]! > t) continue;
+      const ph = phase[s]!;
+      const i = active[s]!;
+      if (ph === LATENCY) {
+        phase[s] = DATA;
+        rem[s] = bytes[i]!;
+        remAt[s] = t;
+        rate[s] = 0;
+        slotEnd[s] = Infinity;
+        ddrDirty = true;
+        continue;
+      }
+      if (ph === DATA) ddrDirty = true;
+      const c = s >> 2;
+      const e = s & 3;
+      if (c < R) times[c]!.rec[2 * i + END] = t;
+      if (c === 0) busy[e] = busy[e]! + (t - rec0[2 * i + START]!);
+      const by = dpdby[i]!;
+      if (by !== 0) {
+        const cb = c * EE + e * E;
+        for (let b = 0; b < E; b++) {
+          if (!(by & (1 << b))) continue;
+          const k = cb + b;
+          counters[k]!++;
+          givers[k]![givePos[k]!++] = i;
+          dirty |= 1 << ((c << 2) | b);
+        }
+      }
+      active[s] = -1;
+      phase[s] = IDLE;
+      slotEnd[s] = Infinity;
+      head[s]!++;
+      dirty |= 1 << s;
+      if (--left[c]! === 0) retire(c);
+    }
+  }
+  if (doneCores < N)
+    for (let c = 0; c < R; c++) {
+      const rec = times[c]!.rec;
+      for (let e = 0; e < E; e++) {
+        const s = c * E + e;
+        for (let h = head[s]!; h < qEnd[e]!; h++) {
+          const i = qFlat[h]!;
+          if (h > head[s]! || active[s]! < 0) rec[2 * i + START] = -1;
+          rec[2 * i + END] = -1;
+        }
+      }
+      if (p.endIndex >= 0) rec.fill(-1, 2 * p.endIndex, 2 * p.endIndex + 2);
+    }
+  if (bandwidth && bwRate > 0 && t > bwSince) bandwidth.push({ start: bwSince, end: t, bytesPerCycle: bwRate });
+
+  const problems: SimProblem[] = [...costs.problems];
+  let status: TimingResult['status'] = 'complete';
+  if (doneCores === N) problems.push(...unbalancedProblems(p, graph, counters.subarray(0, EE)));
+  else if (limited) {
+    status = 'limit';
+    problems.push({
+      severity: 'warning',
+      code: 'limit',
+      instr: -1,
+      message: `the simulation stopped at cycle ${Math.round(t)} after ${executed} instruction starts (the limit of this run); the results cover the program only up to there`,
+    });
+  } else {
+    // No event is left and instructions remain. The engines stop in the same state whatever the
+    // timing (only engine B takes from A -> B, and giving never disables anything), so core 0's
+    // state is the one the untimed analysis (deps.ts) reports too.
+    status = 'deadlock';
+    const heads = new Int32Array(E);
+    for (let e = 0; e < E; e++) heads[e] = head[e]! - qBegin[e]!;
+    problems.push(deadlockProblem(p, graph, heads, counters.subarray(0, EE)));
+  }
+  const cycles = status === 'complete' ? Math.max(...coreEnd) : t;
+  return summarize(p, costs, graph, times, N, status, cycles, executed, busy, problems, bandwidth);
+}
+
+function summarize(
+  p: SimProgram,
+  costs: InstrCosts,
+  graph: DepGraph,
+  times: InstrTimes[],
+  N: number,
+  status: TimingResult['status'],
+  cycles: number,
+  executed: number,
+  busy: Float64Array,
+  problems: SimProblem[],
+  bandwidth: TimingResult['bandwidth'],
+): TimingResult {
+  const { arch } = p;
+  const d = arch.derived;
+  const dpu = arch.dpu;
+  const f = d.frequencyHz;
+  const n = p.count;
+  const peakMacs = dpu.pp * dpu.icp * dpu.ocp;
+  const macs = costs.totalMacs;
+  const ops = costs.totalOps;
+  const ddrBytes = costs.totalBytes;
+  const seconds = cycles / f;
+  const engines = ENGINES.map((name, e) => ({ engine: name, instructions: graph.queues[e]!.length, busyCycles: busy[e]!, utilization: cycles > 0 ? busy[e]! / cycles : 0 }));
+
+  // Per layer, on core 0. A core's share of DDR: its AXI ports, or an equal share of the board's DDR.
+  const rec = times[0]!.rec;
+  const ddrShare = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle / N);
+  let completedSoFar = 0;
+  for (let i = 0; i < Math.min(n, p.layers[0]?.first ?? n); i++) completedSoFar = Math.max(completedSoFar, rec[2 * i + END]!);
+  const layers: LayerTiming[] = [];
+  for (const l of p.layers) {
+    const first = Math.min(l.first, n);
+    const end = Math.min(l.end, n);
+    let lo = Infinity;
+    let hi = 0;
+    let lm = 0;
+    let lops = 0;
+    let lbytes = 0;
+    let convPeak = 0;
+    let miscPeak = 0;
+    for (let i = first; i < end; i++) {
+      lm += costs.macs[i]!;
+      lops += costs.ops[i]!;
+      lbytes += costs.bytes[i]!;
+      const e = graph.engine[i]!;
+      if (e === 2) convPeak += peakCycles(arch, costs, graph.opcode[i]!, i);
+      else if (e === 3) miscPeak += peakCycles(arch, costs, graph.opcode[i]!, i);
+      const st = rec[2 * i + START]!;
+      if (st >= 0 && st < lo) lo = st;
+      if (rec[2 * i + END]! > hi) hi = rec[2 * i + END]!;
+    }
+    if (lo === Infinity) lo = hi;
+    const span = Math.max(0, hi - lo);
+    const incremental = Math.max(0, hi - completedSoFar);
+    completedSoFar = Math.max(completedSoFar, hi);
+    const memCycles = lbytes / ddrShare;
+    const bound: Bound = memCycles >= convPeak && memCycles >= miscPeak ? 'memory' : convPeak >= miscPeak ? 'compute' : 'misc';
+    const roofline = Math.max(convPeak, miscPeak, memCycles);
+    layers.push({
+      name: l.name,
+      ...(l.line !== undefined ? { line: l.line } : {}),
+      first: l.first,
+      end: l.end,
+      startCycle: lo,
+      endCycle: hi,
+      cycles: span,
+      incrementalCycles: incremental,
+      macs: lm,
+      ops: lops,
+      ddrBytes: lbytes,
+      opsPerSecond: span > 0 ? (lops * N * f) / span : 0,
+      utilization: span > 0 ? lm / (span * peakMacs) : 0,
+      rooflineCycles: roofline,
+      rooflineFraction: span > 0 ? roofline / span : 0,
+      bound,
+    });
+  }
+  return {
+    status,
+    arch: arch.name,
+    archModel: arch,
+    cores: N,
+    frequencyHz: f,
+    instructions: n,
+    executed,
+    cycles,
+    seconds,
+    fps: seconds > 0 ? N / seconds : 0,
+    ops,
+    macs,
+    ddrBytes,
+    opsPerSecond: seconds > 0 ? (ops * N) / seconds : 0,
+    utilization: cycles > 0 ? macs / (cycles * peakMacs) : 0,
+    engines,
+    layers,
+    times,
+    costs,
+    graph,
+    problems,
+    ...(bandwidth ? { bandwidth } : {}),
+  };
+}
+
+export interface InstructionTiming {
+  readonly engine: string;
+  readonly core: number;
+  readonly ready: number;
+  readonly start: number;
+  readonly end: number;
+  readonly cycles: number;
+  readonly stall: {
+    /** Waiting for tokens after the engine was free, and the engine whose token came last. */
+    readonly token: number;
+    readonly tokenFrom: string | null;
+    /** Tokens there, but the engine still busy with earlier instructions. */
+    readonly engineBusy: number;
+    /** A DDR transfer's cycles beyond its duration alone on the board. */
+    readonly ddrContention: number;
+  };
+  readonly bytes: number;
+  readonly macs: number;
+  readonly ops: number;
+}
+
+/** One instruction's timing as an object (for hover and JSON); undefined if it did not run. */
+export function instructionTiming(r: TimingResult, i: number, core = 0): InstructionTiming | undefined {
+  const tm = r.times[core];
+  if (!tm || i < 0 || i >= r.instructions) return undefined;
+  const rec = tm.rec;
+  const start = rec[2 * i + START]!;
+  if (start < 0) return undefined;
+  const end = rec[2 * i + END]!;
+  const g = r.graph;
+  const e = g.engine[i]!;
+  const seq = g.seq[i]!;
+  const queued = e === CTRL ? start : seq > 0 ? rec[2 * g.queues[e]![seq - 1]! + END]! : 0;
+  const giver = tm.giver[i]!;
+  const ready = giver >= 0 ? rec[2 * giver + END]! : queued;
+  const ddr = r.costs.kind[i] === DDR && end >= 0 ? end - start - soloCycles(r.archModel, r.costs, i) : 0;
+  return {
+    engine: e === CTRL ? 'END' : ENGINES[e]!,
+    core,
+    ready,
+    start,
+    end,
+    cycles: end >= 0 ? end - start : 0,
+    stall: {
+      token: start - queued,
+      tokenFrom: giver >= 0 && start > queued ? ENGINES[g.engine[giver]!]! : null,
+      engineBusy: Math.max(0, start - ready),
+      // Rates are shared in floating point; differences below a millionth of a cycle are rounding.
+      ddrContention: ddr > 1e-6 ? ddr : 0,
+    },
+    bytes: r.costs.bytes[i]!,
+    macs: r.costs.macs[i]!,
+    ops: r.costs.ops[i]!,
+  };
+}
