@@ -104,8 +104,9 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     const { wb } = session();
     const load = specByMnemonic('LOAD')!;
     const text = await wb.hoverToken('bank_id=VB0[1]', 'LOAD', rendered(load.doc));
-    expect(text).toContain(`LOAD (${load.engine} engine, opcode 0x${load.opcode.toString(16)}, ${load.words} words)`);
-    expect(text).toContain(rendered(load.doc));
+    // The facts the ISA table gives for the mnemonic, whatever the layout around them.
+    expect(text.startsWith('LOAD'), text).toBe(true);
+    for (const fact of [`${load.engine} engine`, `opcode 0x${load.opcode.toString(16)}`, `${load.words} words`, rendered(load.doc)]) expect(text).toContain(fact);
     await wb.screenshot('03-hover-mnemonic');
   });
 

@@ -90,8 +90,9 @@ export function registerExtensionTests(root: Mocha.Suite): void {
     const doc = await vscode.workspace.openTextDocument(fileUri(GOOD_FILE));
     const load = specByMnemonic('LOAD')!;
     const text = await hoverText(doc, 'bank_id=VB0[1]', 'LOAD');
-    assert.ok(text.includes(`**LOAD** (${load.engine} engine, opcode 0x${load.opcode.toString(16)}, ${load.words} words)`), text);
-    assert.ok(text.includes(load.doc), text);
+    // The facts the ISA table gives for the mnemonic, whatever the layout around them.
+    assert.ok(text.startsWith('**LOAD**'), text);
+    for (const fact of [`${load.engine} engine`, `opcode 0x${load.opcode.toString(16)}`, `${load.words} words`, load.doc]) assert.ok(text.includes(fact), `${fact} not in ${text}`);
   });
 
   test('hovering a field shows its bits and documentation', async () => {
