@@ -101,6 +101,7 @@ export function evalNode(node: XNode, ins: readonly Value[], outShapes: readonly
     case 'resize':
       return [K.resize(x.data, x.shape, node.attrs)];
     case 'lrn':
+      if (node.attrs.withinChannel) return [K.lrnWithinChannel(x.data, x.shape, node.attrs.size, node.attrs.alpha, node.attrs.beta)];
       return [K.lrn(x.data, x.shape, node.attrs.size, node.attrs.alpha, node.attrs.beta, node.attrs.bias)];
   }
 }

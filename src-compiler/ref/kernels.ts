@@ -551,6 +551,28 @@ export function lrn(x: F32, xs: Shape, size: number, alpha: number, beta: number
   return out;
 }
 
+/** Caffe's WITHIN_CHANNEL LRN: a size x size zero-padded window of squares, averaged over size^2. */
+export function lrnWithinChannel(x: F32, xs: Shape, size: number, alpha: number, beta: number): F32 {
+  const [N, C, H, W] = xs as [number, number, number, number];
+  const out = new Float32Array(x.length);
+  const half = (size - 1) / 2;
+  for (let nc = 0; nc < N * C; nc++) {
+    const b = nc * H * W;
+    for (let y = 0; y < H; y++)
+      for (let xx = 0; xx < W; xx++) {
+        let s = 0;
+        for (let i = Math.max(0, y - half); i <= Math.min(H - 1, y + half); i++)
+          for (let j = Math.max(0, xx - half); j <= Math.min(W - 1, xx + half); j++) {
+            const v = x[b + i * W + j]!;
+            s += v * v;
+          }
+        const k = b + y * W + xx;
+        out[k] = x[k]! * Math.pow(1 + (alpha / (size * size)) * s, -beta);
+      }
+  }
+  return out;
+}
+
 export function batchNorm(x: F32, xs: Shape, scale: F32, bias: F32, mean: F32, variance: F32, eps: number): F32 {
   const C = xs[1]!;
   const L = numel(xs.slice(2));

@@ -139,8 +139,12 @@ export type NodeOp =
   /** pads: begins of every axis, then ends (ONNX order); may be negative (crop). */
   | { readonly op: 'pad'; readonly attrs: { readonly pads: readonly number[]; readonly mode: 'constant' | 'reflect' | 'edge'; readonly value: number } }
   | { readonly op: 'resize'; readonly attrs: ResizeAttrs }
-  /** Across-channel local response normalization. */
-  | { readonly op: 'lrn'; readonly attrs: { readonly size: number; readonly alpha: number; readonly beta: number; readonly bias: number } }
+  /**
+   * Local response normalization: across channels (ONNX, Caffe's default), x / (bias + alpha/size * sum
+   * of squares over `size` neighbouring channels)^beta; or within a channel (Caffe WITHIN_CHANNEL),
+   * x * (1 + alpha/size^2 * sum of squares over a size x size window, zero-padded)^-beta.
+   */
+  | { readonly op: 'lrn'; readonly attrs: { readonly size: number; readonly alpha: number; readonly beta: number; readonly bias: number; readonly withinChannel?: boolean } }
   | { readonly op: 'identity'; readonly attrs: Record<string, never> }
   | { readonly op: 'dropout'; readonly attrs: Record<string, never> };
 
