@@ -7,6 +7,7 @@ import { CancelledError, UserError, formatLocated } from '../util/errors';
 import { parseArgs, type OptionSpec, type ParsedArgs } from './args';
 import { runArch } from './arch-cmd';
 import { runAsm, runDisasm } from './asm-cmd';
+import { runImport } from './import-cmd';
 import { processIO, type CliIO } from './io';
 
 interface Command {
@@ -24,6 +25,20 @@ const OUT: OptionSpec = { name: 'output', alias: 'o', takesValue: true, help: 'o
 export const COMMANDS: Command[] = [
   { name: 'arch', usage: 'dnnvm arch [NAME|FILE] [--json]', summary: 'presets, one architecture, derived figures', options: [JSON_OPT], run: runArch },
   { name: 'asm', usage: 'dnnvm asm FILE.dnnasm [-o FILE.dnnbin] [--arch A] [--json]', summary: 'assemble', options: [OUT, ARCH, JSON_OPT], run: runAsm },
+  {
+    name: 'import',
+    usage: 'dnnvm import MODEL [--json] [--weights FILE.caffemodel] [--arch A] [--dump] [--xgraph FILE.json]',
+    summary: 'XGraph summary of a model (.onnx, .prototxt): inputs, outputs, ops, CPU nodes',
+    options: [
+      JSON_OPT,
+      ARCH,
+      { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel) for a .prototxt; without it weights are generated from a fixed seed' },
+      { name: 'seed', takesValue: true, help: 'seed of generated weights (integer)' },
+      { name: 'dump', takesValue: false, help: 'print the canonical XGraph as text' },
+      { name: 'xgraph', takesValue: true, help: 'write the canonical XGraph as JSON to this file' },
+    ],
+    run: runImport,
+  },
   { name: 'disasm', usage: 'dnnvm disasm FILE.dnnbin [-o FILE.dnnasm] [--arch A]', summary: 'disassemble', options: [OUT, ARCH], run: runDisasm },
 ];
 

@@ -253,7 +253,7 @@ class CaffeImporter {
     // Weights of layers the deploy net lacks (training-only layers) are ignored, as Caffe does.
     const outputs = [...this.readAfterWrite].filter(([, read]) => !read).map(([blob]) => this.blobs.get(blob)!);
     if (outputs.length === 0) throw new UserError('the net has no output (every blob is read by a later layer)', { file: this.file });
-    return this.b.finish(netName, outputs, { file: this.file, format: 'caffe', detail: `Caffe prototxt${this.opts.weightsFile ? ` with weights ${this.opts.weightsFile}` : ', generated weights'}` });
+    return this.b.finish(netName, outputs, { file: this.file, format: 'caffe', detail: `Caffe prototxt${this.opts.weightsFile ? ` with weights ${this.opts.weightsFile}` : ''}` });
   }
 
   private defineInput(name: string, shape: number[], at: { line: number; col: number }): void {
