@@ -352,7 +352,8 @@ class CaffeImporter {
   /** A scalar taken from blob `i` of the caffemodel, or `def` without weights. */
   blobScalar(l: LayerCtx, i: number, def: number): number {
     if (!this.weights) return def;
-    const b = this.weights.get(l.name)?.[i];
+    if (!this.weights.has(l.name)) throw this.err(l, `has no weights in ${this.opts.weightsFile}`);
+    const b = this.weights.get(l.name)![i];
     if (!b || b.data.length < 1) throw this.err(l, `the weights file lacks blob ${i} of this layer`);
     return b.data[0]!;
   }
