@@ -59,89 +59,112 @@ export function perChannel(t: XTensor, channels: number, rank: number | 'vector'
   return d;
 }
 
-function addConst(tensors: Map<string, XTensor>, base: string, shape: number[], data: Float32Array): string {
-  let name = base;
-  for (let i = 1; tensors.has(name); i++) name = `${base}_${i}`;
-  tensors.set(name, { name, shape, dtype: 'float32', kind: 'const', data });
+function addTensor(tensors: Map<string, XTensor>, t: XTensor): string {
+  let name = t.name;
+  for (let i = 1; tensors.has(name); i++) name = `${t.name}_${i}`;
+  tensors.set(name, { ...t, name });
   return name;
 }
 
-function mergedOrigins(n: XNode, extra: XNode): readonly Origin[] {
-  return [...(n.merged ?? []), extra.origin, ...(extra.merged ?? [])];
+function addConst(tensors: Map<string, XTensor>, base: string, shape: number[], data: Float32Array): string {
+  return addTensor(tensors, { name: base, shape, dtype: 'float32', kind: 'const', data });
 }
 
 /**
  * Fold into a convolution the per-channel affine operations that follow it: BatchNormalization,
  * multiplication by a per-channel constant (Caffe Scale), addition of a per-channel constant (a bias
- * written as Add, as CNTK and Caffe Scale with bias_term do). The convolution's output must feed only
- * that operation and must not be a graph output (its pre-fold value would be lost). Repeats until no
- * fold applies, so Conv -> BatchNorm -> Scale collapses in one call.
+ * written as Add, as CNTK and Caffe Scale with bias_term do). Each intermediate output must feed only
+ * the next operation and must not be a graph output (its value would be lost). A whole chain
+ * (Conv -> BatchNorm -> Scale -> Add) is composed first and applied to the weights once.
  */
 export function foldIntoConv(g: XGraph): XGraph {
-  let cur = g;
-  for (;;) {
-    const next = foldOnce(cur);
-    if (!next) return cur;
-    cur = next;
-  }
-}
-
-function foldOnce(g: XGraph): XGraph | undefined {
   const prod = producers(g);
   const cons = consumers(g);
   const outputs = new Set(g.outputs);
-  for (const n of g.nodes) {
-    if (n.op !== 'batchNorm' && n.op !== 'mul' && n.op !== 'add') continue;
-    if (n.inputs.length !== 2 && n.op !== 'batchNorm') continue;
-    if (n.op !== 'batchNorm' && n.attrs.act) continue;
-    if (n.op === 'add' && n.attrs.coeffs) continue;
-    // The data input is the one produced by a conv; the other must be a per-channel constant.
-    const dataIdx = n.op === 'batchNorm' ? 0 : n.inputs.findIndex((i) => prod.get(i)?.op === 'conv');
-    if (dataIdx < 0) continue;
-    const x = n.inputs[dataIdx]!;
-    const conv = prod.get(x);
-    if (!conv || conv.op !== 'conv' || conv.attrs.act) continue;
-    if ((cons.get(x) ?? []).length !== 1 || outputs.has(x)) continue;
+  const tensors = new Map(g.tensors);
+  const replaced = new Map<XNode, XNode>();
+  const removed = new Set<XNode>();
+  for (const conv of g.nodes) {
+    if (conv.op !== 'conv' || conv.attrs.act) continue;
     const w = g.tensors.get(conv.inputs[1]!)!;
     const b = conv.inputs[2] ? g.tensors.get(conv.inputs[2])! : undefined;
     if (w.kind !== 'const' || (b && b.kind !== 'const')) continue;
-    const xs = g.tensors.get(x)!.shape;
+    const xs = g.tensors.get(conv.outputs[0]!)!.shape;
     const M = xs[1]!;
-    let scale: Float32Array;
-    let shift: Float32Array;
-    if (n.op === 'batchNorm') {
-      const p = n.inputs.slice(1).map((i) => perChannel(g.tensors.get(i)!, M, 'vector'));
-      if (p.some((v) => !v)) continue;
-      const [gamma, beta, mean, variance] = p as Float32Array[];
-      scale = new Float32Array(M);
-      shift = new Float32Array(M);
-      for (let c = 0; c < M; c++) {
-        scale[c] = gamma![c]! / Math.sqrt(variance![c]! + n.attrs.epsilon);
-        shift[c] = beta![c]! - mean![c]! * scale[c]!;
-      }
-    } else {
-      const other = g.tensors.get(n.inputs[1 - dataIdx]!)!;
-      // The other operand must broadcast per channel and not change the output shape.
-      const pc = perChannel(other, M, xs.length);
-      if (!pc || other.shape.length > xs.length) continue;
-      scale = n.op === 'mul' ? pc : new Float32Array(M).fill(1);
-      shift = n.op === 'add' ? pc : new Float32Array(M);
+    // Composite affine map y = scale * conv + shift, extended along the chain.
+    let scale: Float32Array | undefined;
+    let shift: Float32Array | undefined;
+    const chain: XNode[] = [];
+    let cur = conv.outputs[0]!;
+    for (;;) {
+      const users = cons.get(cur) ?? [];
+      if (users.length !== 1 || outputs.has(cur)) break;
+      const n = users[0]!;
+      const step = affineStep(n, cur, g, M, xs.length);
+      if (!step) break;
+      // (s2, t2) after (s1, t1): s = s2 s1, t = s2 t1 + t2.
+      const s1 = scale ?? new Float32Array(M).fill(1);
+      const t1 = shift ?? new Float32Array(M);
+      scale = s1.map((v, c) => v * step.scale[c]!);
+      shift = t1.map((v, c) => v * step.scale[c]! + step.shift[c]!);
+      chain.push(n);
+      cur = n.outputs[0]!;
     }
-    const wd = constFloat(w);
-    const per = numel(w.shape) / M;
-    const nw = new Float32Array(wd.length);
-    for (let m = 0; m < M; m++) for (let k = 0; k < per; k++) nw[m * per + k] = wd[m * per + k]! * scale[m]!;
+    if (!chain.length) continue;
+    void prod;
     const bd = b ? constFloat(b) : new Float32Array(M);
     const nb = new Float32Array(M);
-    for (let m = 0; m < M; m++) nb[m] = bd[m]! * scale[m]! + shift[m]!;
-    const tensors = new Map(g.tensors);
-    const wName = addConst(tensors, `${conv.name}/folded_weights`, [...w.shape], nw);
+    for (let m = 0; m < M; m++) nb[m] = bd[m]! * scale![m]! + shift![m]!;
+    let wName: string;
+    if (!w.data && w.init) {
+      // Generated weights stay lazy: the fold becomes a per-channel factor of the generator.
+      const prev = w.init.scale;
+      const s = Array.from(scale!, (v, c) => v * (prev ? prev[c]! : 1));
+      wName = addTensor(tensors, { name: `${conv.name}/folded_weights`, shape: [...w.shape], dtype: 'float32', kind: 'const', init: { ...w.init, scale: s } });
+    } else {
+      const wd = constFloat(w);
+      const per = numel(w.shape) / M;
+      const nw = new Float32Array(wd.length);
+      for (let m = 0; m < M; m++) {
+        const k = scale![m]!;
+        for (let i = m * per; i < (m + 1) * per; i++) nw[i] = wd[i]! * k;
+      }
+      wName = addConst(tensors, `${conv.name}/folded_weights`, [...w.shape], nw);
+    }
     const bName = addConst(tensors, `${conv.name}/folded_bias`, [M], nb);
-    const folded: XNode = { ...conv, inputs: [conv.inputs[0]!, wName, bName], outputs: [n.outputs[0]!], merged: mergedOrigins(conv, n) };
-    const nodes = g.nodes.filter((m) => m !== n).map((m) => (m === conv ? folded : m));
-    return rebuild(g, nodes, tensors);
+    const merged = chain.reduce<readonly Origin[]>((acc, n) => [...acc, n.origin, ...(n.merged ?? [])], conv.merged ?? []);
+    replaced.set(conv, { ...conv, inputs: [conv.inputs[0]!, wName, bName], outputs: [cur], merged });
+    for (const n of chain) removed.add(n);
   }
-  return undefined;
+  if (replaced.size === 0) return g;
+  const nodes = g.nodes.filter((m) => !removed.has(m)).map((m) => replaced.get(m) ?? m);
+  return rebuild(g, nodes, tensors);
+}
+
+/** The per-channel affine map of `n` applied to its input `x`, if it is one (see foldIntoConv). */
+function affineStep(n: XNode, x: string, g: XGraph, M: number, rank: number): { scale: Float32Array; shift: Float32Array } | undefined {
+  if (n.op === 'batchNorm') {
+    if (n.inputs[0] !== x) return undefined;
+    const p = n.inputs.slice(1).map((i) => perChannel(g.tensors.get(i)!, M, 'vector'));
+    if (p.some((v) => !v)) return undefined;
+    const [gamma, beta, mean, variance] = p as Float32Array[];
+    const scale = new Float32Array(M);
+    const shift = new Float32Array(M);
+    for (let c = 0; c < M; c++) {
+      scale[c] = gamma![c]! / Math.sqrt(variance![c]! + n.attrs.epsilon);
+      shift[c] = beta![c]! - mean![c]! * scale[c]!;
+    }
+    return { scale, shift };
+  }
+  if ((n.op !== 'mul' && n.op !== 'add') || n.inputs.length !== 2 || n.attrs.act) return undefined;
+  if (n.op === 'add' && n.attrs.coeffs) return undefined;
+  const otherName = n.inputs[0] === x ? n.inputs[1]! : n.inputs[0]!;
+  if (otherName === x) return undefined;
+  const other = g.tensors.get(otherName)!;
+  // The other operand must broadcast per channel and not change the output shape.
+  const pc = perChannel(other, M, rank);
+  if (!pc || other.shape.length > rank) return undefined;
+  return { scale: n.op === 'mul' ? pc : new Float32Array(M).fill(1), shift: n.op === 'add' ? pc : new Float32Array(M) };
 }
 
 /** A BatchNorm that could not be folded becomes a depthwise 1x1 convolution (exactly the same affine

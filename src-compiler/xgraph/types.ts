@@ -23,13 +23,16 @@ export interface Origin {
 
 /** Deterministic generated values for a weight the model does not carry (see frontend/weights.ts). */
 export interface WeightInit {
-  /** he: normal with variance 2/fanIn; uniform: U(lo, hi); const: every element `value`. */
+  /** he: He initialization, variance 2/fanIn (uniform form); uniform: U(lo, hi); const: every element `value`. */
   readonly kind: 'he' | 'uniform' | 'const';
   readonly seed: number;
   readonly fanIn?: number;
   readonly lo?: number;
   readonly hi?: number;
   readonly value?: number;
+  /** Per-slice factors along axis 0 applied after generation (a BatchNorm folded into generated
+   * weights stays lazy: folding scales output channels). */
+  readonly scale?: readonly number[];
 }
 
 export interface XTensor {

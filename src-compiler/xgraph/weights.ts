@@ -31,9 +31,22 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** xorshift32 after a splitmix-style scramble of the seed: the bulk generator (a few ns per value). */
+function fastRng(seed: number): () => number {
+  let x = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+  x = (x ^ (x >>> 13)) >>> 0;
+  if (x === 0) x = 0x6d2b79f5;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
 /** Fill `out` from a generator description. */
 export function generate(init: WeightInit, out: Float32Array): Float32Array {
-  const r = rng(init.seed);
+  const r = fastRng(init.seed);
   switch (init.kind) {
     case 'const':
       out.fill(init.value ?? 0);
@@ -45,16 +58,18 @@ export function generate(init: WeightInit, out: Float32Array): Float32Array {
       break;
     }
     case 'he': {
-      // Normal with variance 2 / fanIn (He et al. 2015), by Box-Muller, two values per pair of draws.
-      const sd = Math.sqrt(2 / Math.max(1, init.fanIn ?? 1));
-      for (let i = 0; i < out.length; i += 2) {
-        const u1 = 1 - r();
-        const u2 = r();
-        const m = sd * Math.sqrt(-2 * Math.log(u1));
-        out[i] = m * Math.cos(2 * Math.PI * u2);
-        if (i + 1 < out.length) out[i + 1] = m * Math.sin(2 * Math.PI * u2);
-      }
+      // He initialization (He et al. 2015) in its uniform form: U(-a, a) with a = sqrt(6 / fanIn) has the
+      // variance 2 / fanIn of the normal form, and is several times cheaper to draw (ResNet-50 has 25 M).
+      const a = Math.sqrt(6 / Math.max(1, init.fanIn ?? 1));
+      for (let i = 0; i < out.length; i++) out[i] = a * (2 * r() - 1);
       break;
+    }
+  }
+  if (init.scale) {
+    const per = out.length / init.scale.length;
+    for (let c = 0; c < init.scale.length; c++) {
+      const k = init.scale[c]!;
+      for (let i = c * per; i < (c + 1) * per; i++) out[i] = out[i]! * k;
     }
   }
   return out;
