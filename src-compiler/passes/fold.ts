@@ -2,7 +2,7 @@
 // Dropout, fold BatchNorm / per-channel scale / per-channel bias into the preceding convolution, and
 // turn standalone BatchNorms into depthwise 1x1 convolutions. Each is a function XGraph -> XGraph.
 
-import { consumers, producers, rebuild } from '../xgraph/graph';
+import { consumers, rebuild } from '../xgraph/graph';
 import { numel } from '../xgraph/shapes';
 import type { NodeOf, Origin, XGraph, XNode, XTensor } from '../xgraph/types';
 import { constFloat } from '../xgraph/weights';
@@ -78,7 +78,6 @@ function addConst(tensors: Map<string, XTensor>, base: string, shape: number[], 
  * (Conv -> BatchNorm -> Scale -> Add) is composed first and applied to the weights once.
  */
 export function foldIntoConv(g: XGraph): XGraph {
-  const prod = producers(g);
   const cons = consumers(g);
   const outputs = new Set(g.outputs);
   const tensors = new Map(g.tensors);
@@ -111,7 +110,6 @@ export function foldIntoConv(g: XGraph): XGraph {
       cur = n.outputs[0]!;
     }
     if (!chain.length) continue;
-    void prod;
     const bd = b ? constFloat(b) : new Float32Array(M);
     const nb = new Float32Array(M);
     for (let m = 0; m < M; m++) nb[m] = bd[m]! * scale![m]! + shift![m]!;

@@ -20,12 +20,11 @@ function field(mnemonic: Parameters<typeof spec>[0], name: string): FieldSpec {
   return f;
 }
 
-function activationOf(n: XNode, g: XGraph): { act: Activation; nonlinear: Nonlinear } | undefined {
+function activationOf(n: XNode): { act: Activation; nonlinear: Nonlinear } | undefined {
   if (n.op === 'relu') return { act: { kind: 'relu' }, nonlinear: 'relu' };
   if (n.op === 'leakyRelu') return { act: { kind: 'leaky', alpha: n.attrs.alpha }, nonlinear: 'leaky_relu' };
   if (n.op === 'clip' && n.attrs.min === 0 && n.attrs.max === 6) return { act: { kind: 'relu6' }, nonlinear: 'relu6' };
   if (n.op === 'clip' && n.attrs.min === 0 && n.attrs.max === Infinity) return { act: { kind: 'relu' }, nonlinear: 'relu' };
-  void g;
   return undefined;
 }
 
@@ -41,7 +40,7 @@ export function fuseActivations(g: XGraph, arch: Arch): XGraph {
   const replace = new Map<XNode, XNode>();
   const drop = new Set<XNode>();
   for (const n of g.nodes) {
-    const a = activationOf(n, g);
+    const a = activationOf(n);
     if (!a) continue;
     const x = n.inputs[0]!;
     const p = prod.get(x);
@@ -111,7 +110,7 @@ export function dpuVerdict(n: XNode, g: XGraph, arch: Arch): DpuVerdict {
       const xs = t(n.inputs[0]!).shape;
       const eff = effectivePads(xs, t(n.outputs[0]!).shape, a.kernel, a.stride, a.pads);
       const dw = isDepthwise(n, g);
-      const [initName, execName] = dw ? (['DWINIT', 'DPTWISE'] as const) : (['CONVINIT', 'CONV'] as const);
+      const execName = dw ? 'DPTWISE' : 'CONV';
       const kLimit = dw ? [field('DWINIT', 'kernel_h'), field('DWINIT', 'kernel_w')] : undefined;
       const sLimit = dw ? [field('DWINIT', 'stride_h'), field('DWINIT', 'stride_w')] : undefined;
       const [kmin, kmax] = arch.dpu.convKernel;
@@ -122,7 +121,6 @@ export function dpuVerdict(n: XNode, g: XGraph, arch: Arch): DpuVerdict {
         if (kLimit ? !inRange(k, kLimit[i]!) : k < kmin || k > kmax) return `kernel ${a.kernel.join('x')} is outside the ${dw ? 'depthwise' : 'convolution'} limits of ${arch.name}`;
         if (sLimit ? !inRange(s, sLimit[i]!) : s < smin || s > smax) return `stride ${a.stride.join('x')} is outside the ${dw ? 'depthwise' : 'convolution'} limits of ${arch.name}`;
       }
-      void initName;
       if (!inRange(eff[0], field(execName, 'pad_top')) || !inRange(eff[1], field(execName, 'pad_left'))) return `padding ${a.pads.join(',')} exceeds the ${execName} pad fields`;
       if (eff[2] > a.kernel[0] - 1 || eff[3] > a.kernel[1] - 1) return `bottom/right padding ${eff[2]},${eff[3]} exceeds kernel - 1 (the ${execName} pad_bottom/pad_right convention)`;
       if (a.group > 1 && !dw) {

@@ -102,6 +102,16 @@ layers { name: "p" type: SOFTMAX bottom: "ip" top: "p" }`,
     expect(g.tensors.get('p')!.shape).toEqual([1, 5]);
   });
 
+  it('Deconvolution: output (H - 1) * stride + kernel - 2 * pad', () => {
+    const g = importCaffe(
+      `input: "x"\ninput_dim: 1\ninput_dim: 2\ninput_dim: 5\ninput_dim: 5
+layer { name: "up" type: "Deconvolution" bottom: "x" top: "up" convolution_param { num_output: 3 kernel_size: 4 stride: 2 pad: 1 } }`,
+      'd.prototxt',
+    );
+    expect(g.tensors.get('up')!.shape).toEqual([1, 3, 10, 10]);
+    expect(g.tensors.get('up/weights')!.shape).toEqual([2, 3, 4, 4]);
+  });
+
   it('rounds pooling up as Caffe does and averages over the padded window', () => {
     const g = importCaffe(
       `input: "x"\ninput_dim: 1\ninput_dim: 1\ninput_dim: 3\ninput_dim: 3

@@ -401,7 +401,6 @@ class OnnxContext {
     const node = make(lifted, tmp);
     this.emit(node);
     const os = this.shapeOf(tmp);
-    this.b.tensors.has(tmp);
     const back: XNode = { ...this.base(n, 'reshape', { shape: [os[0]!, os[1]!, os[3]!] }, [tmp], [n.output[0]!]), name: this.b.freshNode(`${n.name || n.output[0]}/as1d`) } as XNode;
     this.emit(back);
   }
@@ -499,7 +498,7 @@ const convTranspose: Handler = (c, n, at) => {
     for (let i = 0; i < r; i++) {
       const total = strides[i]! * (xs[2 + i]! - 1) + outPad[i]! + (kernel[i]! - 1) * dil[i]! + 1 - target[i]!;
       const half = Math.floor(total / 2);
-      let b = auto === 'SAME_UPPER' ? half : total - half;
+      const b = auto === 'SAME_UPPER' ? half : total - half;
       let e = total - b;
       if (b < 0) throw c.err(n, `output_shape ${target.join('x')} needs negative leading padding`);
       if (e < 0) {
@@ -509,7 +508,6 @@ const convTranspose: Handler = (c, n, at) => {
       }
       begins.push(b);
       ends.push(e);
-      b = 0;
     }
   } else {
     const p = auto === 'VALID' ? new Array<number>(2 * r).fill(0) : (at.ints('pads') ?? new Array<number>(2 * r).fill(0));
