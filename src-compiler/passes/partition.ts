@@ -5,6 +5,7 @@ import type { Arch, Nonlinear } from '../arch/model';
 import { spec, type FieldSpec } from '../isa/table';
 import { consumers, nodeError, producers, rebuild } from '../xgraph/graph';
 import { sameShape, type Shape } from '../xgraph/shapes';
+import { dpuAvgFactor } from '../ref/dpu-math';
 import type { Activation, NodeOf, OpType, XGraph, XNode } from '../xgraph/types';
 
 /** The DPU's leaky ReLU multiplies negative values by 26/256 (isa-fields.md N2). */
@@ -89,13 +90,6 @@ export function isDepthwise(n: NodeOf<'conv'>, g: XGraph): boolean {
   const C = g.tensors.get(n.inputs[0]!)!.shape[1]!;
   const M = g.tensors.get(n.outputs[0]!)!.shape[1]!;
   return n.attrs.group > 1 && n.attrs.group === C && M === C;
-}
-
-/** Average pooling factors the POOL engine implements, by kernel width (isa-fields.md N5). */
-export function dpuAvgFactor(kw: number, kh: number): { num: number; den: number } | undefined {
-  if (kw === 1 || kw === 2 || kw === 4 || kw === 8) return { num: 1, den: kw * kh };
-  if (kh !== kw) return undefined;
-  return ({ 3: { num: 28, den: 256 }, 5: { num: 10, den: 256 }, 6: { num: 7, den: 256 }, 7: { num: 21, den: 1024 } } as Record<number, { num: number; den: number }>)[kw];
 }
 
 export function dpuVerdict(n: XNode, g: XGraph, arch: Arch): DpuVerdict {

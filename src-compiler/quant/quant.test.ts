@@ -5,8 +5,7 @@ import { spec } from '../isa/table';
 import { importCaffeFile } from '../frontend/caffe/import';
 import { importOnnxFile } from '../frontend/onnx/import';
 import { canonicalize } from '../passes/canonicalize';
-import { dpuAvgFactor } from '../passes/partition';
-import { convOutput, dpuRound } from '../ref/dpu-math';
+import { convOutput, dpuAvgFactor, dpuRound } from '../ref/dpu-math';
 import { dpuConv, dpuElew, dpuPool, runInt8 } from '../ref/int8';
 import type { NodeOf, XGraph } from '../xgraph/types';
 import { TestGraph, randomInput } from '../../test/support/graphs';
@@ -184,4 +183,26 @@ describe('quantized parameters are legal instruction fields on real models', () 
       for (const o of g.outputs) expect(out.get(o)!.float.length).toBe(g.tensors.get(o)!.shape.reduce((a, b) => a * b, 1));
     });
   }
+});
+
+describe('calibration inputs', () => {
+  it('reads .pb and raw float32 files, checks sizes, and generates seeded samples', async () => {
+    const { samplesFromFiles, generatedSamples } = await import('./calibration');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const g = importOnnxFile(sharedModel('onnx/mnist8/model.onnx'));
+    const pb = sharedModel('onnx/mnist8/test_data_set_0/input_0.pb');
+    const [fromPb] = samplesFromFiles(g, [pb]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-cal-'));
+    const raw = path.join(dir, 'x.f32');
+    fs.writeFileSync(raw, Buffer.from(fromPb!.get(g.inputs[0]!)!.buffer));
+    expect(Array.from(samplesFromFiles(g, [raw])[0]!.get(g.inputs[0]!)!)).toEqual(Array.from(fromPb!.get(g.inputs[0]!)!));
+    fs.writeFileSync(raw, Buffer.alloc(12));
+    expect(() => samplesFromFiles(g, [raw])).toThrow(/has 12 bytes; input 'Input3' \[1,1,28,28\] needs 3136/);
+    const a = generatedSamples(g, 2, 5);
+    expect(Array.from(a[0]!.get('Input3')!)).toEqual(Array.from(generatedSamples(g, 2, 5)[0]!.get('Input3')!));
+    expect(Array.from(a[0]!.get('Input3')!)).not.toEqual(Array.from(a[1]!.get('Input3')!));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });

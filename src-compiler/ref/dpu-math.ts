@@ -56,3 +56,11 @@ export function poolShiftExponent(shiftCut: number): number {
 export function elewShiftExponent(shiftWrite: number): number {
   return shiftWrite < 16 ? shiftWrite : -(shiftWrite - 16);
 }
+
+/** The POOL engine's averaging factor, chosen by kernel width (N5): exact 1/(kw kh) for widths 1, 2, 4
+ * and 8; 28/256, 10/256, 7/256, 21/1024 for widths 3, 5, 6, 7, which assume a square window. */
+export function dpuAvgFactor(kw: number, kh: number): { num: number; den: number } | undefined {
+  if (kw === 1 || kw === 2 || kw === 4 || kw === 8) return { num: 1, den: kw * kh };
+  if (kh !== kw) return undefined;
+  return ({ 3: { num: 28, den: 256 }, 5: { num: 10, den: 256 }, 6: { num: 7, den: 256 }, 7: { num: 21, den: 1024 } } as Record<number, { num: number; den: number }>)[kw];
+}

@@ -7,8 +7,7 @@ import { numel, type Shape } from '../xgraph/shapes';
 import type { NodeOf, XGraph } from '../xgraph/types';
 import { checkInputs, constValue, evalNode, type Value } from './float';
 import { convAccumulate } from './kernels';
-import { convOutput, dpuRoundRational, elewShiftExponent, poolShiftExponent, quantize } from './dpu-math';
-import { dpuAvgFactor } from '../passes/partition';
+import { convOutput, dpuAvgFactor, dpuRoundRational, elewShiftExponent, poolShiftExponent, quantize } from './dpu-math';
 import type { ConvQuant, ElewQuant, PoolQuant, QuantizedGraph } from '../quant/types';
 
 export interface IntValue {
