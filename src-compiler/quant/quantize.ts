@@ -15,7 +15,6 @@ import { nodeError } from '../xgraph/graph';
 import type { NodeOf, XGraph, XNode } from '../xgraph/types';
 import { constFloat } from '../xgraph/weights';
 import { runFloat } from '../ref/float';
-import { quantize } from '../ref/dpu-math';
 import { effectivePads, isDepthwise } from '../passes/partition';
 import type { ConvQuant, NodeQuant, QuantizedGraph, TensorQuant } from './types';
 
@@ -212,6 +211,17 @@ function nodeParams(n: XNode, g: XGraph, fix: ReadonlyMap<string, number>, weigh
   }
 }
 
+/** DPURound(x * 2^fp) over an array (the same rule as `quantize`, with the scale computed once). */
+export function quantizeArray(d: Float32Array, fp: number): Int8Array {
+  const s = 2 ** fp;
+  const out = new Int8Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    const v = Math.floor(d[i]! * s + 0.5);
+    out[i] = v > 127 ? 127 : v < -128 ? -128 : v;
+  }
+  return out;
+}
+
 function convParams(n: NodeOf<'conv'>, g: XGraph, fixIn: number, fixWeights: number, fixOut: number): ConvQuant {
   const wt = g.tensors.get(n.inputs[1]!)!;
   const w = constFloat(wt);
@@ -235,7 +245,7 @@ function convParams(n: NodeOf<'conv'>, g: XGraph, fixIn: number, fixWeights: num
     shiftBias: acc - fixBias + 1,
     shiftCut,
     act,
-    weights: Int8Array.from(w, (v) => quantize(v, fixWeights)),
-    bias: Int8Array.from(b, (v) => quantize(v, fixBias)),
+    weights: quantizeArray(w, fixWeights),
+    bias: quantizeArray(b, fixBias),
   };
 }

@@ -15,21 +15,41 @@ export interface IntValue {
   /** Present for int8 tensors, with their fix position. */
   readonly int8?: Int8Array;
   readonly fix?: number;
-  /** Float data: the dequantized int8 values, or the value of a float tensor. */
-  readonly float: Float32Array;
+  /** Float data: the value of a float tensor, or the dequantized int8 values (computed on first use
+   * by `floatOf`; always present on the outputs `runInt8` returns). */
+  float?: Float32Array;
+}
+
+/** A value as runInt8 returns it: the float data is filled in. */
+export type IntResult = IntValue & { float: Float32Array };
+
+/** The float value of a tensor: dequantized int8 (q * 2^-fix) or the float data itself. */
+export function floatOf(v: IntValue): Float32Array {
+  if (!v.float) v.float = dequantize(v.int8!, v.fix!);
+  return v.float;
 }
 
 function dequantize(q: Int8Array, fix: number): Float32Array {
   const s = 2 ** -fix;
-  return Float32Array.from(q, (v) => v * s);
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = q[i]! * s;
+  return out;
 }
 
 function intValue(shape: Shape, int8: Int8Array, fix: number): IntValue {
-  return { shape, int8, fix, float: dequantize(int8, fix) };
+  return { shape, int8, fix };
 }
 
+/** int8 weights as float32 (exact), converted once per quantized node. */
+const floatWeights = new WeakMap<ConvQuant, Float32Array>();
+
 export function dpuConv(x: Int8Array, xs: Shape, n: NodeOf<'conv'>, q: ConvQuant, ws: Shape, os: Shape): Int8Array {
-  const acc = convAccumulate(x, xs, q.weights, ws, n.attrs, os);
+  let w = floatWeights.get(q);
+  if (!w) {
+    w = Float32Array.from(q.weights);
+    floatWeights.set(q, w);
+  }
+  const acc = convAccumulate(Float32Array.from(x), xs, w, ws, n.attrs, os);
   const M = os[1]!;
   const P = os[2]! * os[3]!;
   const out = new Int8Array(acc.length);
@@ -95,7 +115,7 @@ export interface IntRunOptions {
 }
 
 /** Run the quantized graph on float inputs (quantized on entry where the DPU reads them). */
-export function runInt8(qg: QuantizedGraph, inputs: ReadonlyMap<string, Float32Array>, opts: IntRunOptions = {}): Map<string, IntValue> {
+export function runInt8(qg: QuantizedGraph, inputs: ReadonlyMap<string, Float32Array>, opts: IntRunOptions = {}): Map<string, IntResult> {
   const g: XGraph = qg.graph;
   checkInputs(g, inputs);
   const values = new Map<string, IntValue>();
@@ -119,7 +139,7 @@ export function runInt8(qg: QuantizedGraph, inputs: ReadonlyMap<string, Float32A
         const t = g.tensors.get(name)!;
         if (t.kind === 'const') return { data: constFloatOf(g, name), shape: t.shape };
         const v = values.get(name)!;
-        return { data: v.float, shape: v.shape };
+        return { data: floatOf(v), shape: v.shape };
       });
       const res = evalNode(n, ins, n.outputs.map((o) => g.tensors.get(o)!.shape));
       n.outputs.forEach((o, k) => {
@@ -161,8 +181,14 @@ export function runInt8(qg: QuantizedGraph, inputs: ReadonlyMap<string, Float32A
     }
     if (!opts.keepAll) for (const t of n.inputs) if (lastUse.get(t) === idx && !outputs.has(t) && values.has(t) && g.tensors.get(t)!.kind === 'value') values.delete(t);
   });
-  if (opts.keepAll) return values;
-  return new Map(g.outputs.map((o) => [o, values.get(o) ?? { shape: g.tensors.get(o)!.shape, float: constFloatOf(g, o) }]));
+  const names = opts.keepAll ? [...values.keys()] : g.outputs;
+  return new Map(
+    names.map((o) => {
+      const v = values.get(o) ?? { shape: g.tensors.get(o)!.shape, float: constFloatOf(g, o) };
+      floatOf(v);
+      return [o, v as IntResult];
+    }),
+  );
 }
 
 function constFloatOf(g: XGraph, name: string): Float32Array {

@@ -27,50 +27,79 @@ function colScratch(n: number): Float32Array {
 }
 
 /**
- * out[(m0+m)*P + p] = sum_k w[(m0+m)*K + k] * src[srcOff + k*P + p] for m < rows, in float64. Four
- * weight rows are processed together so that each column row is read once per four outputs.
+ * out[(m0+m)*P + p] = sum_k w[(m0+m)*K + k] * src[srcOff + k*P + p] for m < rows, in float64.
+ * A 4x4 register block (four weight rows by four output pixels) keeps sixteen sums in locals while k
+ * runs, so that each multiply-add costs half a load instead of a load and a store of its sum.
  */
-function gemmRows(w: ArrayLike<number>, m0: number, rows: number, K: number, src: ArrayLike<number>, srcOff: number, P: number, out: Float64Array, outOff: number): void {
+function gemmRows(w: Float32Array, m0: number, rows: number, K: number, src: Float32Array, srcOff: number, P: number, out: Float64Array, outOff: number): void {
   let m = 0;
+  const P4 = P - (P % 4);
   for (; m + 4 <= rows; m += 4) {
+    const wb0 = (m0 + m) * K;
+    const wb1 = wb0 + K;
+    const wb2 = wb1 + K;
+    const wb3 = wb2 + K;
     const o0 = outOff + m * P;
-    const a0 = out.subarray(o0, o0 + P);
-    const a1 = out.subarray(o0 + P, o0 + 2 * P);
-    const a2 = out.subarray(o0 + 2 * P, o0 + 3 * P);
-    const a3 = out.subarray(o0 + 3 * P, o0 + 4 * P);
-    const wb = (m0 + m) * K;
-    for (let k = 0; k < K; k++) {
-      const w0 = w[wb + k] as number;
-      const w1 = w[wb + K + k] as number;
-      const w2 = w[wb + 2 * K + k] as number;
-      const w3 = w[wb + 3 * K + k] as number;
-      const cb = srcOff + k * P;
-      for (let p = 0; p < P; p++) {
-        const v = src[cb + p] as number;
-        a0[p] += w0 * v;
-        a1[p] += w1 * v;
-        a2[p] += w2 * v;
-        a3[p] += w3 * v;
+    const o1 = o0 + P;
+    const o2 = o1 + P;
+    const o3 = o2 + P;
+    for (let p = 0; p < P4; p += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let si = srcOff + p;
+      for (let k = 0; k < K; k++, si += P) {
+        const s0 = src[si]!;
+        const s1 = src[si + 1]!;
+        const s2 = src[si + 2]!;
+        const s3 = src[si + 3]!;
+        const w0 = w[wb0 + k]!;
+        const w1 = w[wb1 + k]!;
+        const w2 = w[wb2 + k]!;
+        const w3 = w[wb3 + k]!;
+        c00 += w0 * s0; c01 += w0 * s1; c02 += w0 * s2; c03 += w0 * s3;
+        c10 += w1 * s0; c11 += w1 * s1; c12 += w1 * s2; c13 += w1 * s3;
+        c20 += w2 * s0; c21 += w2 * s1; c22 += w2 * s2; c23 += w2 * s3;
+        c30 += w3 * s0; c31 += w3 * s1; c32 += w3 * s2; c33 += w3 * s3;
       }
+      out[o0 + p] = c00; out[o0 + p + 1] = c01; out[o0 + p + 2] = c02; out[o0 + p + 3] = c03;
+      out[o1 + p] = c10; out[o1 + p + 1] = c11; out[o1 + p + 2] = c12; out[o1 + p + 3] = c13;
+      out[o2 + p] = c20; out[o2 + p + 1] = c21; out[o2 + p + 2] = c22; out[o2 + p + 3] = c23;
+      out[o3 + p] = c30; out[o3 + p + 1] = c31; out[o3 + p + 2] = c32; out[o3 + p + 3] = c33;
+    }
+    for (let p = P4; p < P; p++) {
+      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      for (let k = 0, si = srcOff + p; k < K; k++, si += P) {
+        const v = src[si]!;
+        c0 += w[wb0 + k]! * v;
+        c1 += w[wb1 + k]! * v;
+        c2 += w[wb2 + k]! * v;
+        c3 += w[wb3 + k]! * v;
+      }
+      out[o0 + p] = c0;
+      out[o1 + p] = c1;
+      out[o2 + p] = c2;
+      out[o3 + p] = c3;
     }
   }
   for (; m < rows; m++) {
-    const a = out.subarray(outOff + m * P, outOff + (m + 1) * P);
     const wb = (m0 + m) * K;
-    for (let k = 0; k < K; k++) {
-      const wv = w[wb + k] as number;
-      if (wv === 0) continue;
-      const cb = srcOff + k * P;
-      for (let p = 0; p < P; p++) a[p] += wv * (src[cb + p] as number);
+    const o = outOff + m * P;
+    for (let p = 0; p < P; p++) {
+      let c = 0;
+      for (let k = 0, si = srcOff + p; k < K; k++, si += P) c += w[wb + k]! * src[si]!;
+      out[o + p] = c;
     }
   }
 }
 
 /**
  * Convolution accumulators without bias: out[n][m][oy][ox] = sum over the group's input channels and the
- * kernel window of x * w. Padding reads 0. Returns float64 sums (exact for integer-valued inputs).
+ * kernel window of x * w. Padding reads 0. Returns float64 sums (exact for integer-valued inputs). Inputs are Float32Array only, so that the inner loops stay
+ * monomorphic; the integer executor passes int8 values converted to float32 (exactly).
  */
-export function convAccumulate(x: ArrayLike<number>, xs: Shape, w: ArrayLike<number>, ws: Shape, a: ConvAttrs, outShape: Shape): Float64Array {
+export function convAccumulate(x: Float32Array, xs: Shape, w: Float32Array, ws: Shape, a: ConvAttrs, outShape: Shape): Float64Array {
   const [N, C, H, W] = xs as [number, number, number, number];
   const [M, Cg, kh, kw] = ws as [number, number, number, number];
   const [, , Ho, Wo] = outShape as [number, number, number, number];
@@ -87,7 +116,7 @@ export function convAccumulate(x: ArrayLike<number>, xs: Shape, w: ArrayLike<num
   const col = direct ? new Float32Array(0) : colScratch(K * P);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
-      let src: ArrayLike<number> = col;
+      let src: Float32Array = col;
       let srcOff = 0;
       if (direct) {
         src = x;
@@ -109,7 +138,7 @@ export function convAccumulate(x: ArrayLike<number>, xs: Shape, w: ArrayLike<num
                 const xr = xBase + iy * W;
                 for (let ox = 0; ox < Wo; ox++) {
                   const ix = ox * sw - pl + j * dw;
-                  col[o + ox] = ix >= 0 && ix < W ? (x[xr + ix] as number) : 0;
+                  col[o + ox] = ix >= 0 && ix < W ? x[xr + ix]! : 0;
                 }
               }
             }
