@@ -8,6 +8,12 @@ if (!fs.existsSync(bundle)) {
   process.stderr.write(`dnnvm: ${bundle} is missing; run \`npm run build\` in ${path.dirname(__dirname)}\n`);
   process.exit(2);
 }
+// A reader that goes away (`dnnvm arch | head`) is not an error.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e) => {
+    if (e && e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
 require(bundle)
   .main(process.argv.slice(2))
   .then((code) => process.exit(code), (e) => {

@@ -1,10 +1,11 @@
 // Writes the editor assets that derive from the ISA table and the architecture model:
-// syntaxes/dnnasm.tmLanguage.json and dist/arch.schema.json. Run by scripts/build.mjs.
+// syntaxes/dnnasm.tmLanguage.json, docs/isa-reference.md and dist/arch.schema.json. Run by scripts/build.mjs.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildGrammar } from '../src-compiler/isa/grammar';
 import { ARCH_SCHEMA } from '../src-compiler/arch/schema';
+import { buildIsaReference } from '../src-compiler/isa/reference';
 
 export function grammarText(): string {
   return JSON.stringify(buildGrammar(), null, 2) + '\n';
@@ -18,6 +19,7 @@ function writeIfChanged(file: string, text: string): void {
 
 export function writeAssets(root: string): void {
   writeIfChanged(path.join(root, 'syntaxes', 'dnnasm.tmLanguage.json'), grammarText());
+  writeIfChanged(path.join(root, 'docs', 'isa-reference.md'), buildIsaReference());
   writeIfChanged(path.join(root, 'dist', 'arch.schema.json'), JSON.stringify(ARCH_SCHEMA, null, 2) + '\n');
 }
 

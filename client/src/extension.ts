@@ -15,6 +15,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: 'dnnasm' }, { scheme: 'untitled', language: 'dnnasm' }],
+    synchronize: { configurationSection: 'dnnvm' },
   };
   client = new LanguageClient('dnnasm', 'DNNVM Assembly', serverOptions, clientOptions);
   await client.start();

@@ -158,10 +158,13 @@ export function deriveArch(spec: ArchSpec): Arch {
   return Object.freeze({ ...spec, bankGroups: Object.freeze(groups), bankGroupOf: Object.freeze(bankGroupOf), derived });
 }
 
+const groupsByName = new WeakMap<Arch, Map<string, BankGroup>>();
+
 /** The group named `name` (case-insensitive), if the architecture has it. */
 export function bankGroupByName(arch: Arch, name: string): BankGroup | undefined {
-  const u = name.toUpperCase();
-  return arch.bankGroups.find((g) => g.name === u);
+  let m = groupsByName.get(arch);
+  if (!m) groupsByName.set(arch, (m = new Map(arch.bankGroups.flatMap((g) => [[g.name, g], [g.name.toLowerCase(), g]]))));
+  return m.get(name) ?? m.get(name.toUpperCase());
 }
 
 /** Symbolic name of a global bank id: `VB0[3]`, `CONVW[12]`, `BIAS[0]`; undefined if absent. */

@@ -10,7 +10,7 @@ import { ENGINES, INSTRUCTIONS, specByMnemonic, type FieldSpec, type InstrSpec }
 import type { Arch } from '../arch/model';
 import { bankGroupByName } from '../arch/model';
 import { boardByName, DEFAULT_ARCH_NAME } from '../arch/presets';
-import type { DirectiveNode, Ident, InstructionNode, LineNode, Span, ValueNode } from './ast';
+import type { DirectiveNode, Ident, InstructionNode, LineBody, LineNode, Span, ValueNode } from './ast';
 import { parseLines } from './parser';
 import { checkInstrAgainstArch } from './checks';
 
@@ -21,6 +21,17 @@ export interface Diagnostic extends Span {
   /** Stable identifier of the kind of problem (for code actions, docs and tests). */
   readonly code: string;
   readonly message: string;
+  /** Edits that would fix the problem, for the editor's quick fixes. */
+  readonly fixes?: readonly Fix[];
+}
+
+export interface TextEdit extends Span {
+  readonly newText: string;
+}
+
+export interface Fix {
+  readonly title: string;
+  readonly edits: readonly TextEdit[];
 }
 
 export interface AsmInstr extends Instr {
@@ -32,14 +43,23 @@ export interface AsmInstr extends Instr {
   readonly layer: number;
   /** Word offset of the instruction in the binary. */
   word: number;
-  /** Source range of each field's value (undefined for defaulted fields); kept only with keepAst. */
-  fieldSpans?: (Span | undefined)[];
+  /** Absolute offset of the instruction's line: offsets inside `node` are relative to it. */
+  readonly lineStart: number;
+  /** The instruction's syntax tree (kept only with keepAst). */
+  readonly node: InstructionNode | undefined;
+}
+
+/** Absolute source range of the value of field `name` of `instr`, if it was written (needs keepAst). */
+export function fieldValueSpan(instr: AsmInstr, name: string): Span | undefined {
+  const f = instr.node?.fields.find((x) => x.name.text === name);
+  return f ? { start: f.value.start + instr.lineStart, end: f.value.end + instr.lineStart } : undefined;
 }
 
 export interface AsmLayer {
   readonly name: string;
   readonly nodes: string[];
   readonly group?: string;
+  readonly groupSpan?: Span;
   /** Instructions [first, end) belong to the layer. */
   readonly first: number;
   end: number;
@@ -64,7 +84,10 @@ export type SymbolKind = 'label' | 'equ' | 'region' | 'layer';
 export interface AsmSymbol {
   readonly name: string;
   readonly kind: SymbolKind;
+  /** A label's instruction index, an .equ's value, a region's offset, a layer's index. */
   readonly value: number;
+  /** A region's base register. */
+  readonly reg?: number;
   readonly line: number;
   readonly nameSpan: Span;
 }
@@ -98,8 +121,31 @@ export interface AssembleOptions {
   readonly resolveArch?: (ref: string, quoted: boolean) => Arch;
   /** Keep the AST, field ranges and symbol references (the language server needs them). */
   readonly keepAst?: boolean;
+  /** Parsed line bodies by line text, reused across calls (the language server keeps one per document). */
+  readonly lineCache?: Map<string, LineBody>;
+  /** Checked instructions by syntax tree, reused while the architecture and the symbols they read are unchanged. */
+  readonly instrCache?: WeakMap<InstructionNode, InstrMemo>;
 }
 
+/**
+ * What checking one instruction produced, independent of where it stands: diagnostics and symbol
+ * references relative to its line, and the symbols it read (name and what they meant), so that it
+ * can be reused as long as they mean the same.
+ */
+export interface InstrMemo {
+  readonly arch: Arch;
+  readonly deps: readonly (readonly [string, string])[];
+  readonly spec: InstrSpec | undefined;
+  readonly values: number[];
+  readonly diags: readonly Diagnostic[];
+  readonly refs: readonly SymbolRef[];
+}
+
+function symbolSignature(s: AsmSymbol | undefined): string {
+  return s ? `${s.kind}:${s.value}:${s.reg ?? ''}` : '';
+}
+
+const END_SPEC = specByMnemonic('END')!;
 const ENGINE_BITS = new Map<string, number>(ENGINES.map((e, i) => [e, 1 << i]));
 const DDR_ADDR_LIMIT = 2 ** 29;
 const REGION_KEYS = ['reg', 'size', 'offset', 'file'];
@@ -124,7 +170,11 @@ class Assembler {
   private readonly refs: SymbolRef[] = [];
   private readonly diags: Diagnostic[] = [];
   private readonly lines: LineNode[] = [];
-  private readonly pending: { index: number; node: InstructionNode }[] = [];
+  private readonly pending: { index: number; node: InstructionNode; base: number }[] = [];
+  /** Absolute offset of the line being assembled: AST offsets are relative to it. */
+  private base = 0;
+  /** While an instruction is checked: where its diagnostics, references and symbol reads go. */
+  private sink: { diags: Diagnostic[]; refs: SymbolRef[]; deps: [string, string][] } | undefined;
   private final = false;
   private endSeen = -1;
 
@@ -136,10 +186,13 @@ class Assembler {
   }
 
   run(): AsmProgram {
-    const syntax = parseLines(this.text, (l) => this.line(l));
-    for (const e of syntax) this.diags.push({ severity: 'error', code: 'syntax', message: e.message, start: e.start, end: e.end });
+    parseLines(this.text, (l) => this.line(l), {}, this.opts.lineCache);
     this.final = true;
-    for (const p of this.pending) this.instrs[p.index] = this.instruction(p.node, this.instrs[p.index]!.line, this.instrs[p.index]!.layer)!;
+    for (const p of this.pending) {
+      this.base = p.base;
+      const held = this.instrs[p.index]!;
+      this.instrs[p.index] = this.instruction(p.node, held.line, held.layer) ?? held;
+    }
     let word = 0;
     for (const i of this.instrs) {
       i.word = word;
@@ -147,7 +200,10 @@ class Assembler {
     }
     if (this.instrs.length > 0 && this.endSeen < 0) {
       const last = this.instrs[this.instrs.length - 1]!;
-      this.diag('warning', 'no-end', last, 'the program has no END; the DPU would run past the last instruction: add END');
+      this.base = 0;
+      const eol = this.text.indexOf('\n', last.end);
+      const at = eol < 0 ? this.text.length : eol;
+      this.diag('warning', 'no-end', last, 'the program has no END; the DPU would run past the last instruction: add END', [{ title: 'Insert END', edits: [{ start: at, end: at, newText: '\n    END' }] }]);
     }
     this.diags.sort((a, b) => a.start - b.start || a.end - b.end);
     const ok = !this.diags.some((d) => d.severity === 'error');
@@ -165,21 +221,41 @@ class Assembler {
     };
   }
 
-  private diag(severity: Severity, code: string, span: Span, message: string): void {
-    this.diags.push({ severity, code, message, start: span.start, end: Math.max(span.end, span.start + 1) });
+  /** Report a problem at `span`, given relative to the current line (this.base), like the fixes' edits. */
+  private diag(severity: Severity, code: string, span: Span, message: string, fixes?: Fix[]): void {
+    if (this.sink) {
+      this.sink.diags.push({ severity, code, message, start: span.start, end: Math.max(span.end, span.start + 1), ...(fixes ? { fixes } : {}) });
+      return;
+    }
+    this.diags.push(shift({ severity, code, message, start: span.start, end: Math.max(span.end, span.start + 1), ...(fixes ? { fixes } : {}) }, this.base));
+  }
+
+  /** An AST identifier made absolute. */
+  private abs<T extends Span>(x: T): T {
+    return { ...x, start: x.start + this.base, end: x.end + this.base };
   }
 
   private line(l: LineNode): void {
     if (this.opts.keepAst) this.lines.push(l);
-    if (l.label) this.define({ name: l.label.text, kind: 'label', value: this.instrs.length, line: l.line, nameSpan: l.label });
-    const s = l.statement;
+    this.base = l.start;
+    const { label, statement: s, errors } = l.body;
+    for (const e of errors) this.diag('error', 'syntax', e, e.message);
+    if (label) this.define({ name: label.text, kind: 'label', value: this.instrs.length, line: l.line, nameSpan: this.abs(label) });
     if (!s) return;
     if (s.kind === 'directive') this.directive(s, l.line);
     else {
       const layer = this.layers.length - 1;
       const index = this.instrs.length;
       this.archFixed = true;
-      const instr = this.instruction(s, l.line, layer);
+      let instr: AsmInstr | undefined;
+      try {
+        instr = this.instruction(s, l.line, layer);
+      } catch (e) {
+        if (!(e instanceof Deferred)) throw e;
+        // Finished after the last line; hold its place with a provisional END.
+        this.pending.push({ index, node: s, base: this.base });
+        instr = { spec: END_SPEC, values: [0, 0], line: l.line, start: s.start + this.base, end: s.end + this.base, layer, word: 0, lineStart: this.base, node: undefined };
+      }
       if (!instr) return;
       this.instrs.push(instr);
       if (instr.spec.mnemonic === 'END') {
@@ -190,10 +266,20 @@ class Assembler {
     }
   }
 
+  /** A symbol, recording that the instruction being checked depends on what it means. */
+  private lookup(name: string): AsmSymbol | undefined {
+    const sym = this.symbols.get(name);
+    this.sink?.deps.push([name, symbolSignature(sym)]);
+    return sym;
+  }
+
   private define(sym: AsmSymbol): boolean {
     const prev = this.symbols.get(sym.name);
     if (prev) {
+      const base = this.base;
+      this.base = 0;
       this.diag('error', 'duplicate-symbol', sym.nameSpan, `'${sym.name}' is already defined as a ${prev.kind}: use another name`);
+      this.base = base;
       return false;
     }
     this.symbols.set(sym.name, sym);
@@ -202,73 +288,114 @@ class Assembler {
 
   // ---- Instructions ---------------------------------------------------------------------------------
 
-  /** The checked instruction, or undefined for an unknown mnemonic (reported, and left out of the program). */
+  /** The checked instruction, or undefined for an unknown mnemonic (reported, and left out of the program).
+   * Throws Deferred when it names a symbol defined further down (it is checked again after the last line). */
   private instruction(node: InstructionNode, line: number, layer: number): AsmInstr | undefined {
+    const cache = this.opts.instrCache;
+    const base = this.base;
+    if (!cache) {
+      // One-shot assembly (the command line): report directly, without building a memo.
+      const mark = this.diags.length;
+      const refMark = this.refs.length;
+      let r: Instr | undefined;
+      try {
+        r = this.checkInto(node);
+      } catch (e) {
+        // Deferred: this attempt's reports are dropped; the instruction is checked again at the end.
+        this.diags.length = mark;
+        this.refs.length = refMark;
+        throw e;
+      }
+      if (!r) return undefined;
+      return { spec: r.spec, values: r.values, line, start: node.start + base, end: node.end + base, layer, word: 0, lineStart: base, node: this.opts.keepAst ? node : undefined };
+    }
+    let memo = cache.get(node);
+    if (!memo || memo.arch !== this.arch || !memo.deps.every(([n, sig]) => symbolSignature(this.symbols.get(n)) === sig)) {
+      memo = this.check(node);
+      cache.set(node, memo);
+    }
+    for (const d of memo.diags) this.diags.push(shift(d, base));
+    if (this.opts.keepAst) for (const r of memo.refs) this.refs.push({ ...r, start: r.start + base, end: r.end + base });
+    if (!memo.spec) return undefined;
+    return { spec: memo.spec, values: memo.values, line, start: node.start + base, end: node.end + base, layer, word: 0, lineStart: base, node: this.opts.keepAst ? node : undefined };
+  }
+
+  /** Check one instruction against the ISA table, the architecture and the symbols defined so far. */
+  private check(node: InstructionNode): InstrMemo {
+    const sink = { diags: [] as Diagnostic[], refs: [] as SymbolRef[], deps: [] as [string, string][] };
+    this.sink = sink;
+    try {
+      const r = this.checkInto(node);
+      return { arch: this.arch, deps: sink.deps, spec: r?.spec, values: r?.values ?? [], diags: sink.diags, refs: sink.refs };
+    } finally {
+      this.sink = undefined;
+    }
+  }
+
+  private checkInto(node: InstructionNode): Instr | undefined {
     const spec = specByMnemonic(node.mnemonic.text);
     if (!spec) {
       const hint = suggest(node.mnemonic.text.toUpperCase(), INSTRUCTIONS.map((x) => x.mnemonic));
-      this.diag('error', 'unknown-mnemonic', node.mnemonic, `unknown instruction '${node.mnemonic.text}'${hint ? `: did you mean ${hint}?` : ''} (instructions: ${INSTRUCTIONS.map((x) => x.mnemonic).join(', ')})`);
+      this.diag(
+        'error',
+        'unknown-mnemonic',
+        node.mnemonic,
+        `unknown instruction '${node.mnemonic.text}'${hint ? `: did you mean ${hint}?` : ''} (instructions: ${INSTRUCTIONS.map((x) => x.mnemonic).join(', ')})`,
+        hint ? replaceFix(`Change to ${hint}`, node.mnemonic, hint) : undefined,
+      );
       return undefined;
     }
     const n = spec.fields.length;
-    // A deferred instruction is assembled again after the last line: drop what this attempt reported.
-    const diagMark = this.diags.length;
-    const refMark = this.refs.length;
-    const values = new Array<number>(n);
-    const given = new Array<boolean>(n).fill(false);
-    const spans: (Span | undefined)[] | undefined = this.opts.keepAst ? new Array(n).fill(undefined) : undefined;
-    let deferred = false;
+    const values = new Array<number>(n).fill(0);
+    // Fields given so far, one bit per field (no instruction has more than 31 fields).
+    let given = 0;
     for (const f of node.fields) {
       const i = spec.fieldIndex[f.name.text];
       if (i === undefined) {
         const hint = suggest(f.name.text, spec.fields.map((x) => x.name));
-        this.diag('error', 'unknown-field', f.name, `${spec.mnemonic} has no field '${f.name.text}'${hint ? `: did you mean ${hint}?` : ''} (fields: ${spec.fields.map((x) => x.name).join(', ')})`);
+        this.diag(
+          'error',
+          'unknown-field',
+          f.name,
+          `${spec.mnemonic} has no field '${f.name.text}'${hint ? `: did you mean ${hint}?` : ''} (fields: ${spec.fields.map((x) => x.name).join(', ')})`,
+          hint ? replaceFix(`Change to ${hint}`, f.name, hint) : undefined,
+        );
         continue;
       }
-      if (given[i]) {
+      if (given & (1 << i)) {
         this.diag('error', 'duplicate-field', f.name, `field '${f.name.text}' is given twice in this ${spec.mnemonic}: keep one`);
         continue;
       }
-      given[i] = true;
-      if (spans) spans[i] = f.value;
+      given |= 1 << i;
       const fs = spec.fields[i]!;
-      let v: number | undefined;
-      try {
-        v = this.evalField(f.value, fs);
-      } catch (e) {
-        if (!(e instanceof Deferred)) throw e;
-        deferred = true;
-        continue;
-      }
+      const v = this.evalField(f.value, fs);
       if (v === undefined) {
         values[i] = fs.default ?? fs.min;
         continue;
       }
       const why = checkValue(fs, v);
       if (why) {
-        this.diag('error', 'range', f.value, `${why} (${fieldDesc(fs)})`);
+        const clamped = fs.values ? undefined : Math.min(fs.max, Math.max(fs.min, v));
+        this.diag('error', 'range', f.value, `${why} (${fieldDesc(fs)})`, clamped !== undefined ? replaceFix(`Clamp ${fs.name} to ${clamped}`, f.value, String(clamped)) : undefined);
         values[i] = fs.default ?? fs.min;
       } else values[i] = v;
     }
-    const missing: string[] = [];
+    let missing: string[] | undefined;
     for (let i = 0; i < n; i++) {
-      if (given[i]) continue;
+      if (given & (1 << i)) continue;
       const fs = spec.fields[i]!;
       if (fs.default !== undefined) values[i] = fs.default;
       else {
-        missing.push(fs.name);
+        (missing ??= []).push(fs.name);
         values[i] = fs.min;
       }
     }
-    const instr: AsmInstr = { spec, values, line, start: node.start, end: node.end, layer, word: 0, ...(spans ? { fieldSpans: spans } : {}) };
-    if (deferred) {
-      this.diags.length = diagMark;
-      this.refs.length = refMark;
-      this.pending.push({ index: this.instrs.length, node });
-      return instr;
-    }
-    if (missing.length) {
-      this.diag('error', 'missing-field', node.mnemonic, `${spec.mnemonic} lacks ${missing.join(', ')}: every field without a default must be given`);
+    const instr: Instr = { spec, values };
+    if (missing) {
+      const end = node.end;
+      this.diag('error', 'missing-field', node.mnemonic, `${spec.mnemonic} lacks ${missing.join(', ')}: every field without a default must be given`, [
+        { title: `Add ${missing.join(', ')} (with their smallest legal values)`, edits: [{ start: end, end, newText: missing.map((m) => ` ${m}=${spec.fields[spec.fieldIndex[m]!]!.min}`).join('') }] },
+      ]);
       return instr;
     }
     for (const p of checkInstrAgainstArch(instr, this.arch)) {
@@ -290,7 +417,7 @@ class Assembler {
       case 'mask':
         return this.evalMask(node, fs);
       case 'enum':
-        if (node.kind === 'symbol' && !this.symbols.has(node.name)) {
+        if (node.kind === 'symbol' && !this.lookup(node.name)) {
           const code = fs.values![node.name.toLowerCase()];
           if (code !== undefined) return code;
           if (!this.final) throw new Deferred(node.name);
@@ -316,7 +443,7 @@ class Assembler {
       if (u === 'NONE') return 0;
       const bit = ENGINE_BITS.get(u);
       if (bit !== undefined) return bit;
-      if (!this.symbols.has(node.name)) {
+      if (!this.lookup(node.name)) {
         if (!this.final) throw new Deferred(node.name);
         this.diag('error', 'symbol', node, `'${node.name}' is not an engine: ${fs.name} is a mask of LOAD, SAVE, CONV, MISC joined by | (or none)`);
         return undefined;
@@ -326,13 +453,13 @@ class Assembler {
   }
 
   private evalBank(node: ValueNode, fs: FieldSpec): number | undefined {
-    const groupNames = this.arch.bankGroups.map((g) => g.name).join(', ');
-    if (node.kind === 'index' || (node.kind === 'symbol' && bankGroupByName(this.arch, node.name) && !this.symbols.has(node.name))) {
+    const groupNames = () => this.arch.bankGroups.map((g) => g.name).join(', ');
+    if (node.kind === 'index' || (node.kind === 'symbol' && bankGroupByName(this.arch, node.name) && !this.lookup(node.name))) {
       const base = node.kind === 'index' ? node.base : { text: (node as { name: string }).name, start: node.start, end: node.end };
       const g = bankGroupByName(this.arch, base.text);
       if (!g) {
         if (node.kind === 'symbol') return this.evalExpr(node, fs);
-        this.diag('error', 'bank', base, `${this.arch.name} has no bank group '${base.text}' (it has ${groupNames})`);
+        this.diag('error', 'bank', base, `${this.arch.name} has no bank group '${base.text}' (it has ${groupNames()})`);
         return undefined;
       }
       if (node.kind === 'symbol') return g.baseId;
@@ -344,8 +471,8 @@ class Assembler {
       }
       return g.baseId + k;
     }
-    if (node.kind === 'symbol' && !this.symbols.has(node.name) && this.final) {
-      this.diag('error', 'bank', node, `'${node.name}' is not a bank group of ${this.arch.name} (it has ${groupNames}); write e.g. ${this.arch.bankGroups[0]!.name}[0]`);
+    if (node.kind === 'symbol' && !this.lookup(node.name) && this.final) {
+      this.diag('error', 'bank', node, `'${node.name}' is not a bank group of ${this.arch.name} (it has ${groupNames()}); write e.g. ${this.arch.bankGroups[0]!.name}[0]`);
       return undefined;
     }
     return this.evalExpr(node, fs);
@@ -377,14 +504,15 @@ class Assembler {
         this.diag('error', 'syntax', node, `'${node.base.text}[...]' names a bank; ${fs ? `${fs.name} is not a bank field` : 'not allowed here'}`);
         return undefined;
       case 'symbol': {
-        const sym = this.symbols.get(node.name);
+        const sym = this.lookup(node.name);
         if (!sym) {
           if (!this.final) throw new Deferred(node.name);
           const hint = suggest(node.name, [...this.symbols.keys()]);
-          this.diag('error', 'symbol', node, `'${node.name}' is not defined${hint ? `: did you mean ${hint}?` : ''} (define it with .equ, a label, or a .ddr region)`);
+          this.diag('error', 'symbol', node, `'${node.name}' is not defined${hint ? `: did you mean ${hint}?` : ''} (define it with .equ, a label, or a .ddr region)`, hint ? replaceFix(`Change to ${hint}`, node, hint) : undefined);
           return undefined;
         }
-        if (this.opts.keepAst) this.refs.push({ name: node.name, kind: sym.kind, start: node.start, end: node.end });
+        if (this.sink) this.sink.refs.push({ name: node.name, kind: sym.kind, start: node.start, end: node.end });
+        else if (this.opts.keepAst) this.refs.push({ name: node.name, kind: sym.kind, start: node.start + this.base, end: node.end + this.base });
         if (sym.kind === 'region') {
           const r = this.regions.find((x) => x.name === node.name)!;
           if (fs?.kind === 'reg') return r.reg;
@@ -434,7 +562,7 @@ class Assembler {
       return;
     }
     const ref = v.kind === 'symbol' ? v.name : v.value;
-    this.archRef = { text: ref, span: v };
+    this.archRef = { text: ref, span: this.abs({ start: v.start, end: v.end }) };
     if (this.opts.arch) {
       if (this.opts.arch.name.toUpperCase() !== ref.toUpperCase())
         this.diag('warning', 'arch-mismatch', v, `the file asks for ${ref}, but ${this.opts.arch.name} was chosen (--arch or the editor setting); assembling for ${this.opts.arch.name}`);
@@ -521,8 +649,8 @@ class Assembler {
     for (const r of this.regions)
       if (r.reg === reg && offset < r.offset + r.size && r.offset < offset + size)
         return this.diag('error', 'directive', d, `region ${name.text} [0x${offset.toString(16)}, 0x${(offset + size).toString(16)}) overlaps region ${r.name} of reg ${reg} (line ${r.line + 1}): move one of them`);
-    const region: AsmRegion = { name: name.text, reg, offset, size, line, nameSpan: name, ...(fileArg?.kind === 'string' ? { file: fileArg.value } : {}) };
-    if (this.define({ name: name.text, kind: 'region', value: offset, line, nameSpan: name })) this.regions.push(region);
+    const region: AsmRegion = { name: name.text, reg, offset, size, line, nameSpan: this.abs(name), ...(fileArg?.kind === 'string' ? { file: fileArg.value } : {}) };
+    if (this.define({ name: name.text, kind: 'region', value: offset, reg, line, nameSpan: this.abs(name) })) this.regions.push(region);
   }
 
   private layerDirective(d: DirectiveNode, line: number): void {
@@ -539,13 +667,14 @@ class Assembler {
     const gv = keys.get('group')?.values;
     if (gv && gv.length !== 1) this.diag('error', 'directive', keys.get('group')!.key, 'group takes one name');
     const group = gv?.[0] ? text(gv[0]) : undefined;
+    const groupSpan = gv?.[0] && group !== undefined ? this.abs({ start: gv[0].start, end: gv[0].end }) : undefined;
     if (this.layers.some((l) => l.name === name.text)) {
       this.diag('error', 'duplicate-symbol', name, `layer '${name.text}' is already marked above: layer names are unique`);
       return;
     }
-    const layer: AsmLayer = { name: name.text, nodes, ...(group ? { group } : {}), first: this.instrs.length, end: this.instrs.length, line, nameSpan: name, span: d };
+    const layer: AsmLayer = { name: name.text, nodes, ...(group ? { group, groupSpan } : {}), first: this.instrs.length, end: this.instrs.length, line, nameSpan: this.abs(name), span: this.abs({ start: d.start, end: d.end }) };
     this.layers.push(layer);
-    if (!this.symbols.has(name.text)) this.symbols.set(name.text, { name: name.text, kind: 'layer', value: this.layers.length - 1, line, nameSpan: name });
+    if (!this.symbols.has(name.text)) this.symbols.set(name.text, { name: name.text, kind: 'layer', value: this.layers.length - 1, line, nameSpan: this.abs(name) });
   }
 
   private equDirective(d: DirectiveNode, line: number): void {
@@ -557,8 +686,20 @@ class Assembler {
     }
     const v = this.directiveNumber(args[1]!.values[0]);
     if (v === undefined) return;
-    this.define({ name: a0.name, kind: 'equ', value: v, line, nameSpan: a0 });
+    this.define({ name: a0.name, kind: 'equ', value: v, line, nameSpan: this.abs({ start: a0.start, end: a0.end }) });
   }
+}
+
+/** A diagnostic (and its fixes) moved by `base` characters. */
+function shift(d: Diagnostic, base: number): Diagnostic {
+  if (base === 0) return d;
+  const moved: Diagnostic = { ...d, start: d.start + base, end: d.end + base };
+  if (!d.fixes) return moved;
+  return { ...moved, fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ start: e.start + base, end: e.end + base, newText: e.newText })) })) };
+}
+
+function replaceFix(title: string, span: Span, newText: string): Fix[] {
+  return [{ title, edits: [{ start: span.start, end: span.end, newText }] }];
 }
 
 function fieldDesc(fs: FieldSpec): string {

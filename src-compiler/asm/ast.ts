@@ -47,13 +47,22 @@ export interface CommentNode extends Span {
   readonly text: string;
 }
 
-/** One source line: an optional label, an optional statement, an optional comment. */
+/**
+ * What one source line says: an optional label, an optional statement, an optional comment, and the
+ * line's syntax errors. Offsets inside a body are relative to the line's first character, so the same
+ * text parses to an equal body wherever it stands: bodies are cached across edits by their text.
+ */
+export interface LineBody {
+  readonly label: Ident | undefined;
+  readonly statement: InstructionNode | DirectiveNode | undefined;
+  readonly comment: CommentNode | undefined;
+  readonly errors: readonly SyntaxError[];
+}
+
+/** A line of a file: its 0-based number, absolute [start, end) (without the newline), and its body. */
 export interface LineNode extends Span {
-  /** 0-based line number. */
   readonly line: number;
-  readonly label?: Ident;
-  readonly statement?: InstructionNode | DirectiveNode;
-  readonly comment?: CommentNode;
+  readonly body: LineBody;
 }
 
 export interface SyntaxError extends Span {
@@ -74,6 +83,7 @@ export type TokenClass =
 
 export interface ParseResult {
   readonly lines: LineNode[];
+  /** All syntax errors, with absolute offsets, in order. */
   readonly errors: SyntaxError[];
 }
 

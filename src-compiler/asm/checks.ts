@@ -3,7 +3,7 @@
 // Shared by the assembler (with source ranges) and the disassembler (with word offsets).
 
 import type { Instr } from '../isa/encoding';
-import { enumName, type FieldSpec } from '../isa/table';
+import { enumName, type FieldSpec, type InstrSpec } from '../isa/table';
 import type { Arch } from '../arch/model';
 import { bankName } from '../arch/model';
 
@@ -16,9 +16,25 @@ export interface ArchProblem {
 
 const ROLE_TEXT: Record<string, string> = { image: 'an image bank (VB..)', convWeights: 'a CONVW bank', dwWeights: 'the DWCONVW bank', bias: 'the BIAS bank' };
 
+const NONE: ArchProblem[] = [];
+/** Per instruction kind, the indices of its bank and address fields (the only per-field checks). */
+const locatedFields = new Map<InstrSpec, number[]>();
+
 export function checkInstrAgainstArch(instr: Instr, arch: Arch): ArchProblem[] {
-  const out: ArchProblem[] = [];
   const { spec, values } = instr;
+  let located = locatedFields.get(spec);
+  if (!located) locatedFields.set(spec, (located = spec.fields.flatMap((f, i) => (f.kind === 'bank' || f.kind === 'addr' ? [i] : []))));
+  // Fast path: LOAD, SAVE and CONV have no limits beyond their banks and addresses.
+  if (spec.mnemonic === 'LOAD' || spec.mnemonic === 'SAVE' || spec.mnemonic === 'END') {
+    let fine = true;
+    for (const i of located) {
+      const x = values[i]!;
+      const fs = spec.fields[i]!;
+      if (fs.kind === 'addr' ? x >= arch.dpu.bankDepth : !arch.bankGroupOf[x] || (fs.banks !== undefined && !fs.banks.includes(arch.bankGroupOf[x]!.role))) fine = false;
+    }
+    if (fine) return NONE;
+  }
+  const out: ArchProblem[] = [];
   const dpu = arch.dpu;
   const v = (name: string) => values[spec.fieldIndex[name]!]!;
   const idx = (name: string) => spec.fieldIndex[name] ?? -1;
@@ -28,7 +44,7 @@ export function checkInstrAgainstArch(instr: Instr, arch: Arch): ArchProblem[] {
     const x = values[i]!;
     if (x < lo || x > hi) out.push({ field: i, code: 'arch-limit', message: `${name}=${x} is outside ${lo}..${hi}, ${why} on ${arch.name} (${dpu.name})` });
   };
-  for (let i = 0; i < spec.fields.length; i++) {
+  for (const i of located) {
     const fs: FieldSpec = spec.fields[i]!;
     const x = values[i]!;
     if (fs.kind === 'bank') {

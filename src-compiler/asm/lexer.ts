@@ -36,38 +36,55 @@ export interface TokenArrays {
   end: Int32Array;
 }
 
+// Character classes of ASCII, by table: 1 = identifier start, 2 = identifier part (digits), 0 = other.
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95) CLASS[c] = 1;
+  else if (c >= 48 && c <= 57) CLASS[c] = 2;
+}
 function isIdentStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+  return c < 128 && CLASS[c] === 1;
 }
 function isIdentPart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
+  return c < 128 && CLASS[c] !== 0;
+}
+
+/** Growable flat token arrays (a class, so that V8 keeps the hot push monomorphic). */
+class TokenBuffer implements TokenArrays {
+  count = 0;
+  kind: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  constructor(private cap: number) {
+    this.kind = new Uint8Array(cap);
+    this.start = new Int32Array(cap);
+    this.end = new Int32Array(cap);
+  }
+  push(k: Tok, s: number, e: number): void {
+    if (this.count === this.cap) this.grow();
+    const i = this.count++;
+    this.kind[i] = k;
+    this.start[i] = s;
+    this.end[i] = e;
+  }
+  private grow(): void {
+    this.cap *= 2;
+    const k = new Uint8Array(this.cap);
+    k.set(this.kind);
+    this.kind = k;
+    const s = new Int32Array(this.cap);
+    s.set(this.start);
+    this.start = s;
+    const e = new Int32Array(this.cap);
+    e.set(this.end);
+    this.end = e;
+  }
 }
 
 /** Scan the whole text. Whitespace is dropped; comments and newlines are tokens. */
 export function scan(text: string): TokenArrays {
-  let cap = Math.max(64, text.length >> 2);
-  let kind = new Uint8Array(cap);
-  let start = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  let count = 0;
-  const push = (k: Tok, s: number, e: number) => {
-    if (count === cap) {
-      cap *= 2;
-      const k2 = new Uint8Array(cap);
-      k2.set(kind);
-      kind = k2;
-      const s2 = new Int32Array(cap);
-      s2.set(start);
-      start = s2;
-      const e2 = new Int32Array(cap);
-      e2.set(end);
-      end = e2;
-    }
-    kind[count] = k;
-    start[count] = s;
-    end[count] = e;
-    count++;
-  };
+  const out = new TokenBuffer(Math.max(64, text.length >> 2));
+  const push = (k: Tok, s: number, e: number) => out.push(k, s, e);
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -135,5 +152,5 @@ export function scan(text: string): TokenArrays {
       push(Tok.Bad, s, i);
     }
   }
-  return { count, kind, start, end };
+  return out;
 }

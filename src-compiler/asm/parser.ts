@@ -14,7 +14,7 @@
 // random valid and broken lines.
 
 import { EmbeddedActionsParser, createToken, createTokenInstance, type IToken, type TokenType, type IParserErrorMessageProvider } from 'chevrotain';
-import type { ArgNode, CommentNode, DirectiveNode, FieldNode, Ident, InstructionNode, LineNode, ParseResult, SyntaxError, ValueNode } from './ast';
+import type { ArgNode, CommentNode, DirectiveNode, FieldNode, Ident, InstructionNode, LineBody, LineNode, ParseResult, SyntaxError, ValueNode } from './ast';
 import { scan, Tok, type TokenArrays } from './lexer';
 
 // ---- Tokens (chevrotain's view of the scanner's kinds) --------------------------------------------
@@ -294,12 +294,15 @@ function unquote(image: string): string {
 class FastLine {
   private pos = 0;
   private lim = 0;
+  /** Absolute offset of the line's first character: node offsets are relative to it. */
+  private base = 0;
   constructor(
     private readonly text: string,
     private readonly t: TokenArrays,
   ) {}
 
-  statement(from: number, to: number): InstructionNode | DirectiveNode | undefined {
+  statement(from: number, to: number, base: number): InstructionNode | DirectiveNode | undefined {
+    this.base = base;
     this.pos = from;
     this.lim = to;
     const k = this.t.kind[from];
@@ -310,8 +313,19 @@ class FastLine {
   private peek(): number {
     return this.pos < this.lim ? this.t.kind[this.pos]! : -1;
   }
+  /** Relative start and end of token i. */
+  private st(i: number): number {
+    return this.t.start[i]! - this.base;
+  }
+  private en(i: number): number {
+    return this.t.end[i]! - this.base;
+  }
+  /** The source text of token i. */
+  private image(i: number): string {
+    return this.text.slice(this.t.start[i]!, this.t.end[i]!);
+  }
   private ident(i: number): Ident {
-    return { text: this.text.slice(this.t.start[i]!, this.t.end[i]!), start: this.t.start[i]!, end: this.t.end[i]! };
+    return { text: this.image(i), start: this.st(i), end: this.en(i) };
   }
 
   private instruction(): InstructionNode | undefined {
@@ -330,10 +344,10 @@ class FastLine {
       this.pos++;
       const v = this.value();
       if (!v) return undefined;
-      fields.push({ name: this.ident(n), value: v, start: this.t.start[n]!, end: v.end });
+      fields.push({ name: this.ident(n), value: v, start: this.st(n), end: v.end });
     }
     const last = fields[fields.length - 1];
-    return { kind: 'instruction', mnemonic: this.ident(m), fields, start: this.t.start[m]!, end: last ? last.end : this.t.end[m]! };
+    return { kind: 'instruction', mnemonic: this.ident(m), fields, start: this.st(m), end: last ? last.end : this.en(m) };
   }
 
   private directive(): DirectiveNode | undefined {
@@ -353,7 +367,7 @@ class FastLine {
           if (!v) return undefined;
           values.push(v);
         }
-        args.push({ key: this.ident(k), values, start: this.t.start[k]!, end: values[values.length - 1]!.end });
+        args.push({ key: this.ident(k), values, start: this.st(k), end: values[values.length - 1]!.end });
       } else {
         const v = this.value();
         if (!v) return undefined;
@@ -361,9 +375,9 @@ class FastLine {
       }
     }
     const last = args[args.length - 1];
-    const s = this.t.start[d]!;
-    const e = this.t.end[d]!;
-    return { kind: 'directive', name: { text: this.text.slice(s + 1, e).toLowerCase(), start: s, end: e }, args, start: s, end: last ? last.end : e };
+    const s = this.st(d);
+    const e = this.en(d);
+    return { kind: 'directive', name: { text: this.image(d).slice(1).toLowerCase(), start: s, end: e }, args, start: s, end: last ? last.end : e };
   }
 
   private value(): ValueNode | undefined {
@@ -404,7 +418,7 @@ class FastLine {
     if (this.peek() === Tok.Minus) {
       const m = this.pos++;
       const operand = this.unary();
-      return operand && { kind: 'neg', operand, start: this.t.start[m]!, end: operand.end };
+      return operand && { kind: 'neg', operand, start: this.st(m), end: operand.end };
     }
     return this.primary();
   }
@@ -412,24 +426,24 @@ class FastLine {
   private primary(): ValueNode | undefined {
     const p = this.peek();
     const i = this.pos;
-    const s = this.t.start[i]!;
-    const e = this.t.end[i]!;
+    const s = this.st(i);
+    const e = this.en(i);
     if (p === Tok.Number) {
       this.pos++;
-      return numberNode(this.text.slice(s, e), s);
+      return numberNode(this.image(i), s);
     }
     if (p === Tok.String) {
       this.pos++;
-      return { kind: 'string', value: unquote(this.text.slice(s, e)), start: s, end: e };
+      return { kind: 'string', value: unquote(this.image(i)), start: s, end: e };
     }
     if (p === Tok.Identifier) {
       this.pos++;
-      if (this.peek() !== Tok.LBracket) return { kind: 'symbol', name: this.text.slice(s, e), start: s, end: e };
+      if (this.peek() !== Tok.LBracket) return { kind: 'symbol', name: this.image(i), start: s, end: e };
       this.pos++;
       const index = this.value();
       if (!index || this.peek() !== Tok.RBracket) return undefined;
       const rb = this.pos++;
-      return { kind: 'index', base: this.ident(i), index, start: s, end: this.t.end[rb]! };
+      return { kind: 'index', base: this.ident(i), index, start: s, end: this.en(rb) };
     }
     if (p === Tok.LParen) {
       this.pos++;
@@ -451,92 +465,123 @@ export interface ParseOptions {
   readonly chevrotainOnly?: boolean;
 }
 
-/** Parse a whole .dnnasm text into lines and errors. Never throws. */
+/** Parse a whole .dnnasm text into lines and errors (absolute offsets). Never throws. */
 export function parse(text: string, options: ParseOptions = {}): ParseResult {
   const lines: LineNode[] = [];
-  const errors = parseLines(text, (l) => lines.push(l), options);
+  const errors: SyntaxError[] = [];
+  parseLines(
+    text,
+    (l) => {
+      lines.push(l);
+      for (const e of l.body.errors) errors.push({ start: e.start + l.start, end: e.end + l.start, message: e.message });
+    },
+    options,
+  );
   return { lines, errors };
 }
 
 /**
  * Parse line by line, handing each line to `onLine` as soon as it is read, so that a consumer that
- * does not keep the tree (the command-line assembler) never holds the whole AST. Returns the syntax
- * errors, sorted by position. Never throws.
+ * does not keep the tree (the command-line assembler) never holds the whole AST. Never throws.
+ * Bodies come from `cache` when it holds one for the line's text (the language server keeps one
+ * across edits: an edit re-parses only the lines it touched).
  */
-export function parseLines(text: string, onLine: (line: LineNode) => void, options: ParseOptions = {}): SyntaxError[] {
-  const errors: SyntaxError[] = [];
+export function parseLines(text: string, onLine: (line: LineNode) => void, options: ParseOptions = {}, cache?: Map<string, LineBody>): void {
+  if (cache) {
+    let lineNo = 0;
+    let lineStart = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', lineStart);
+      const lineEnd = nl < 0 ? text.length : nl;
+      const lineText = text.slice(lineStart, lineEnd);
+      let body = cache.get(lineText);
+      if (!body) cache.set(lineText, (body = parseLine(lineText, options)));
+      onLine({ line: lineNo, start: lineStart, end: lineEnd, body });
+      if (nl < 0) return;
+      lineNo++;
+      lineStart = nl + 1;
+    }
+  }
   let t: TokenArrays;
   try {
     t = scan(text);
   } catch (e) {
-    return [{ start: 0, end: Math.min(text.length, 1), message: `internal scanner failure: ${String(e)}` }];
+    onLine({ line: 0, start: 0, end: text.length, body: { label: undefined, statement: undefined, comment: undefined, errors: [{ start: 0, end: Math.min(text.length, 1), message: `internal scanner failure: ${String(e)}` }] } });
+    return;
   }
   const fast = new FastLine(text, t);
-  const { kind, start, end: tend, count } = t;
-  // Tokens the parser sees for the current line (comments, newlines and bad characters removed).
-  const keep: number[] = [];
   let i = 0;
   let lineNo = 0;
   let lineStart = 0;
   for (;;) {
-    keep.length = 0;
-    let comment: CommentNode | undefined;
     let j = i;
-    for (; j < count; j++) {
-      const k = kind[j]!;
-      if (k === Tok.Newline) break;
-      if (k === Tok.Comment) comment = { text: text.slice(start[j]!, tend[j]!), start: start[j]!, end: tend[j]! };
-      else if (k === Tok.Bad) {
-        const bad = text.slice(start[j]!, tend[j]!);
-        errors.push({
-          start: start[j]!,
-          end: tend[j]!,
-          message: `unexpected character${bad.length > 1 ? 's' : ''} '${printable(bad)}': not part of the assembly syntax (comments start with ; or //)`,
-        });
-      } else {
-        if (k === Tok.UnterminatedString) errors.push({ start: start[j]!, end: tend[j]!, message: 'this string has no closing " before the end of the line' });
-        keep.push(j);
-      }
-    }
-    const lineEnd = j < count ? start[j]! : text.length;
-    let label: Ident | undefined;
-    let p = 0;
-    if (keep.length >= 2 && kind[keep[0]!] === Tok.Identifier && kind[keep[1]!] === Tok.Colon) {
-      const a = keep[0]!;
-      label = { text: text.slice(start[a]!, tend[a]!), start: start[a]!, end: tend[a]! };
-      p = 2;
-    }
-    let statement: InstructionNode | DirectiveNode | undefined;
-    if (p < keep.length) {
-      // The fast path needs contiguous tokens: only when nothing was filtered out between them.
-      const contiguous = keep[keep.length - 1]! - keep[p]! === keep.length - 1 - p;
-      if (!options.chevrotainOnly && contiguous) statement = fast.statement(keep[p]!, keep[keep.length - 1]! + 1);
-      if (!statement) statement = slowStatement(text, t, keep.slice(p), lineEnd, errors);
-      if (statement) checkNumbers(statement, errors);
-    }
-    onLine({
-      line: lineNo,
-      start: lineStart,
-      end: lineEnd,
-      ...(label ? { label } : {}),
-      ...(statement ? { statement } : {}),
-      ...(comment ? { comment } : {}),
-    });
-    if (j >= count) break;
+    while (j < t.count && t.kind[j] !== Tok.Newline) j++;
+    const lineEnd = j < t.count ? t.start[j]! : text.length;
+    onLine({ line: lineNo, start: lineStart, end: lineEnd, body: lineBody(text, t, i, j, lineStart, lineEnd, fast, options) });
+    if (j >= t.count) return;
     lineNo++;
-    lineStart = tend[j]!;
+    lineStart = t.end[j]!;
     i = j + 1;
   }
-  if (errors.length > 1) errors.sort((a, b) => a.start - b.start);
-  return errors;
 }
 
-function slowStatement(text: string, t: TokenArrays, idx: number[], lineEnd: number, errors: SyntaxError[]): InstructionNode | DirectiveNode | undefined {
+/** Parse one line of text (no newline inside); offsets in the body are relative to its start. */
+export function parseLine(lineText: string, options: ParseOptions = {}): LineBody {
+  const t = scan(lineText);
+  return lineBody(lineText, t, 0, t.count, 0, lineText.length, new FastLine(lineText, t), options);
+}
+
+// Tokens the parser sees for the current line (comments and bad characters removed); reused.
+const keep: number[] = [];
+
+/** The body of the line made of tokens [i, j) of `t`, which starts at absolute offset `base`. */
+function lineBody(text: string, t: TokenArrays, i: number, j: number, base: number, lineEnd: number, fast: FastLine, options: ParseOptions): LineBody {
+  const { kind, start, end: tend } = t;
+  const errors: SyntaxError[] = [];
+  keep.length = 0;
+  let comment: CommentNode | undefined;
+  for (let k = i; k < j; k++) {
+    const kd = kind[k]!;
+    if (kd === Tok.Comment) comment = { text: text.slice(start[k]!, tend[k]!), start: start[k]! - base, end: tend[k]! - base };
+    else if (kd === Tok.Bad) {
+      const bad = text.slice(start[k]!, tend[k]!);
+      errors.push({
+        start: start[k]! - base,
+        end: tend[k]! - base,
+        message: `unexpected character${bad.length > 1 ? 's' : ''} '${printable(bad)}': not part of the assembly syntax (comments start with ; or //)`,
+      });
+    } else {
+      if (kd === Tok.UnterminatedString) errors.push({ start: start[k]! - base, end: tend[k]! - base, message: 'this string has no closing " before the end of the line' });
+      keep.push(k);
+    }
+  }
+  let label: Ident | undefined;
+  let p = 0;
+  if (keep.length >= 2 && kind[keep[0]!] === Tok.Identifier && kind[keep[1]!] === Tok.Colon) {
+    const a = keep[0]!;
+    label = { text: text.slice(start[a]!, tend[a]!), start: start[a]! - base, end: tend[a]! - base };
+    p = 2;
+  }
+  let statement: InstructionNode | DirectiveNode | undefined;
+  if (p < keep.length) {
+    // The fast path needs contiguous tokens: only when nothing was filtered out between them.
+    const contiguous = keep[keep.length - 1]! - keep[p]! === keep.length - 1 - p;
+    if (!options.chevrotainOnly && contiguous) statement = fast.statement(keep[p]!, keep[keep.length - 1]! + 1, base);
+    if (!statement) statement = slowStatement(text, t, keep.slice(p), base, lineEnd - base, errors);
+    if (statement) checkNumbers(statement, errors);
+  }
+  if (errors.length > 1) errors.sort((x, y) => x.start - y.start);
+  // One object shape for every line (absent parts are undefined), so consumers stay monomorphic.
+  return { label, statement, comment, errors };
+}
+
+/** The chevrotain parse of one statement; offsets relative to `base`, errors pushed to `errors`. */
+function slowStatement(text: string, t: TokenArrays, idx: number[], base: number, lineEnd: number, errors: SyntaxError[]): InstructionNode | DirectiveNode | undefined {
   const parser = (parserInstance ??= new LineParser());
   const tokens: IToken[] = idx.map((j) => {
     const s = t.start[j]!;
     const e = t.end[j]!;
-    return createTokenInstance(TYPE_OF[t.kind[j] as Tok]!, text.slice(s, e), s, e - 1, NaN, NaN, NaN, NaN);
+    return createTokenInstance(TYPE_OF[t.kind[j] as Tok]!, text.slice(s, e), s - base, e - base - 1, NaN, NaN, NaN, NaN);
   });
   try {
     parser.input = tokens;

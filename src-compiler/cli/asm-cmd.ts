@@ -11,12 +11,19 @@ import { writeFileAtomic } from '../util/fsx';
 import { optFlag, optString, type ParsedArgs } from './args';
 import { printLocated, type CliIO } from './io';
 
+/** A path as the user would write it: relative to the working directory when inside it. */
+export function displayPath(io: CliIO, file: string): string {
+  const rel = path.relative(io.cwd, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
 /** Print an assembly's diagnostics; returns the number of errors. */
 export function reportAssembly(a: AssembledFile, io: CliIO): number {
   let errors = 0;
   for (const d of a.program.diagnostics) {
     if (d.severity === 'error') errors++;
-    printLocated(io, d.severity === 'info' ? 'note' : d.severity, `${d.message} [${d.code}]`, diagnosticLocation(a, d));
+    const loc = diagnosticLocation(a, d);
+    printLocated(io, d.severity === 'info' ? 'note' : d.severity, `${d.message} [${d.code}]`, { ...loc, file: displayPath(io, loc.file) });
   }
   return errors;
 }
@@ -40,7 +47,7 @@ export function runAsm(p: ParsedArgs, io: CliIO): number {
   const words = a.program.words.length;
   if (json)
     io.out(JSON.stringify({ ok: true, arch: a.program.arch.name, instructions: a.program.instrs.length, words, bytes: words * 4, layers: a.program.layers.length, output: out }) + '\n');
-  else io.out(`${path.relative(io.cwd, out) || out}: ${a.program.instrs.length} instructions, ${words} words (${words * 4} bytes) for ${a.program.arch.name}\n`);
+  else io.out(`${displayPath(io, out)}: ${a.program.instrs.length} instructions, ${words} words (${words * 4} bytes) for ${a.program.arch.name}\n`);
   return 0;
 }
 
@@ -58,8 +65,8 @@ export function runDisasm(p: ParsedArgs, io: CliIO): number {
   const arch = resolveArch(archName, io.cwd);
   const { words, error } = wordsFromBytes(bytes);
   const r = disassemble(words, arch, archName);
-  for (const e of r.errors) printLocated(io, 'error', e.message, { file: src });
-  if (error) printLocated(io, 'error', error, { file: src });
+  for (const e of r.errors) printLocated(io, 'error', e.message, { file: displayPath(io, src) });
+  if (error) printLocated(io, 'error', error, { file: displayPath(io, src) });
   const failed = r.errors.length > 0 || error !== undefined;
   const outPath = optString(p, 'output');
   if (failed) {
@@ -69,7 +76,7 @@ export function runDisasm(p: ParsedArgs, io: CliIO): number {
   if (outPath) {
     const out = path.resolve(io.cwd, outPath);
     writeFileAtomic(out, r.text);
-    io.out(`${path.relative(io.cwd, out) || out}: ${r.instrs.length} instructions\n`);
+    io.out(`${displayPath(io, out)}: ${r.instrs.length} instructions\n`);
   } else io.out(r.text);
   return 0;
 }

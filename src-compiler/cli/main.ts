@@ -7,6 +7,7 @@ import { CancelledError, UserError, formatLocated } from '../util/errors';
 import { parseArgs, type OptionSpec, type ParsedArgs } from './args';
 import { runArch } from './arch-cmd';
 import { runAsm, runDisasm } from './asm-cmd';
+import { runBench } from './bench-cmd';
 import { runImport } from './import-cmd';
 import { processIO, type CliIO } from './io';
 
@@ -25,6 +26,7 @@ const OUT: OptionSpec = { name: 'output', alias: 'o', takesValue: true, help: 'o
 export const COMMANDS: Command[] = [
   { name: 'arch', usage: 'dnnvm arch [NAME|FILE] [--json]', summary: 'presets, one architecture, derived figures', options: [JSON_OPT], run: runArch },
   { name: 'asm', usage: 'dnnvm asm FILE.dnnasm [-o FILE.dnnbin] [--arch A] [--json]', summary: 'assemble', options: [OUT, ARCH, JSON_OPT], run: runAsm },
+  { name: 'disasm', usage: 'dnnvm disasm FILE.dnnbin [-o FILE.dnnasm] [--arch A]', summary: 'disassemble', options: [OUT, ARCH], run: runDisasm },
   {
     name: 'import',
     usage: 'dnnvm import MODEL [--json] [--weights FILE.caffemodel] [--arch A] [--dump] [--xgraph FILE.json]',
@@ -39,7 +41,16 @@ export const COMMANDS: Command[] = [
     ],
     run: runImport,
   },
-  { name: 'disasm', usage: 'dnnvm disasm FILE.dnnbin [-o FILE.dnnasm] [--arch A]', summary: 'disassemble', options: [OUT, ARCH], run: runDisasm },
+  {
+    name: 'bench',
+    usage: 'dnnvm bench [--quick] [--out DIR]',
+    summary: 'the benchmark suite: writes BENCHMARKS.md and bench/results.json',
+    options: [
+      { name: 'quick', takesValue: false, help: 'a subset with fewer runs (at most 2 minutes)' },
+      { name: 'out', takesValue: true, help: 'folder for BENCHMARKS.md and bench/ (default: the repository)' },
+    ],
+    run: runBench,
+  },
 ];
 
 function help(io: CliIO): void {

@@ -26,7 +26,7 @@ const reservedMasks = new Map<InstrSpec, number[]>();
 for (const s of INSTRUCTIONS) {
   const used = new Array<number>(s.words).fill(0);
   used[0] = (fieldMask({ hi: OPCODE_HI, lo: OPCODE_LO }) << OPCODE_LO) >>> 0;
-  for (const fs of s.fields) used[fs.word] = (used[fs.word]! | (fieldMask(fs) << fs.lo)) >>> 0;
+  for (const fs of s.fields) used[fs.word] = (used[fs.word]! | (fs.mask << fs.lo)) >>> 0;
   reservedMasks.set(
     s,
     used.map((u) => ~u >>> 0),
@@ -61,7 +61,7 @@ export function encodeInto(instr: Instr, out: Uint32Array, at: number): void {
   const fields = spec.fields;
   for (let i = 0; i < fields.length; i++) {
     const fs = fields[i]!;
-    const raw = rawOf(fs, values[i]!) & fieldMask(fs);
+    const raw = rawOf(fs, values[i]!) & fs.mask;
     out[at + fs.word] = (out[at + fs.word]! | (raw << fs.lo)) >>> 0;
   }
 }
@@ -138,7 +138,7 @@ export function decodeProgram(words: Uint32Array): DecodeResult {
     const values = new Array<number>(spec.fields.length);
     for (let i = 0; i < spec.fields.length; i++) {
       const fs = spec.fields[i]!;
-      const raw = (words[at + fs.word]! >>> fs.lo) & fieldMask(fs);
+      const raw = (words[at + fs.word]! >>> fs.lo) & fs.mask;
       const v = fs.minusOne ? raw + 1 : raw;
       values[i] = v;
       const why = checkValue(fs, v);

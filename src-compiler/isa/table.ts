@@ -34,6 +34,8 @@ export interface FieldSpec {
   readonly lo: number;
   /** The word stores value-1 (the "(-1)" convention of the published layout). */
   readonly minusOne: boolean;
+  /** (2^(hi-lo+1) - 1): the field's bits aligned at bit 0. */
+  readonly mask: number;
   /** Smallest and largest legal decoded value. Defaults to the range the bits can hold. */
   readonly min: number;
   readonly max: number;
@@ -42,6 +44,8 @@ export interface FieldSpec {
   readonly default?: number;
   /** For `enum` fields: the legal codes and their assembly names. */
   readonly values?: Readonly<Record<string, number>>;
+  /** For `enum` fields: the name of each legal code (the inverse of `values`). */
+  readonly codeNames?: ReadonlyMap<number, string>;
   /** For `bank` fields: the bank roles the engine may address through this field. */
   readonly banks?: readonly BankRole[];
   /** One line for hover and docs. */
@@ -414,12 +418,13 @@ function build(def: (typeof DEFS)[number]): InstrSpec {
       hi: d.hi,
       lo: d.lo,
       minusOne: d.minusOne ?? false,
+      mask: fieldMask(d),
       min,
       max,
       kind: d.kind ?? 'uint',
       doc: d.doc,
       ...(d.default !== undefined ? { default: d.default } : {}),
-      ...(d.values ? { values: Object.freeze({ ...d.values }) } : {}),
+      ...(d.values ? { values: Object.freeze({ ...d.values }), codeNames: new Map(Object.entries(d.values).map(([k, v]) => [v, k])) } : {}),
       ...(d.banks ? { banks: Object.freeze([...d.banks]) } : {}),
     };
     return Object.freeze(spec);
@@ -452,7 +457,7 @@ export const FOREIGN_OPCODES: Readonly<Record<number, string>> = {
 };
 
 export function specByMnemonic(mnemonic: string): InstrSpec | undefined {
-  return byMnemonic.get(mnemonic.toUpperCase());
+  return byMnemonic.get(mnemonic) ?? byMnemonic.get(mnemonic.toUpperCase());
 }
 
 export function specByOpcode(opcode: number): InstrSpec | undefined {
@@ -472,9 +477,7 @@ export function fieldIndex(mnemonic: Mnemonic, field: string): number {
 
 /** Name of the enum code `value` of field `fs`, if it has one. */
 export function enumName(fs: FieldSpec, value: number): string | undefined {
-  if (!fs.values) return undefined;
-  for (const [name, code] of Object.entries(fs.values)) if (code === value) return name;
-  return undefined;
+  return fs.codeNames?.get(value);
 }
 
 /** Bits [hi:lo] as a mask aligned at bit 0. */

@@ -1,0 +1,107 @@
+// Fuzz targets: every decoder of outside input, fed random and mutated inputs. Each case must end in a
+// result or a clear error (a UserError or diagnostics) within a second; anything else escaping is a bug.
+// `npm test` runs 10,000 cases per target (fuzz.test.ts); `npm run fuzz` runs a million.
+
+import fc from 'fast-check';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { assemble } from '../../src-compiler/asm/assemble';
+import { disassemble } from '../../src-compiler/asm/disassemble';
+import { encodeProgram, wordsFromBytes } from '../../src-compiler/isa/encoding';
+import { boardByName } from '../../src-compiler/arch/presets';
+import { parsePrototext, PrototextError } from '../../src-compiler/util/prototext';
+import { importVitisTarget } from '../../src-compiler/arch/load';
+import { UserError } from '../../src-compiler/util/errors';
+
+const root = path.join(__dirname, '..', '..');
+const shared = path.join(root, '..', 'shared', 'models');
+const ZU9 = boardByName('ZU9')!;
+
+/** Random edits of a real input: byte flips, deletions, insertions of random or structural text. */
+export function mutations(seed: string): fc.Arbitrary<string> {
+  const piece = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('{', '}', ':', '"', '\n', '=', '[', ']', '|', '0x', '-1', '99999999999', '\u0000', '\ud800'));
+  return fc.array(fc.tuple(fc.nat(seed.length), fc.nat(16), piece), { minLength: 1, maxLength: 6 }).map((edits) => {
+    let t = seed;
+    for (const [at, del, ins] of edits) t = t.slice(0, at % (t.length + 1)) + ins + t.slice((at % (t.length + 1)) + del);
+    return t;
+  });
+}
+
+export function mutatedBytes(seed: Uint8Array): fc.Arbitrary<Uint8Array> {
+  return fc.array(fc.tuple(fc.nat(Math.max(1, seed.length)), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')), { minLength: 1, maxLength: 8 }).map((edits) => {
+    let b = Array.from(seed);
+    for (const [at, v, op] of edits) {
+      const i = at % Math.max(1, b.length);
+      if (op === 'flip') b[i] = v;
+      else if (op === 'cut') b = b.slice(0, i);
+      else b.splice(i, 0, v);
+    }
+    return Uint8Array.from(b);
+  });
+}
+
+/** An error that is a clear report, not a bug. */
+export function isReported(e: unknown): boolean {
+  return e instanceof UserError || e instanceof PrototextError;
+}
+
+export interface FuzzTarget {
+  readonly name: string;
+  readonly arbitrary: fc.Arbitrary<unknown>;
+  /** Runs one case; throws only on a bug. */
+  readonly run: (input: never) => void;
+}
+
+const conv3x3 = fs.readFileSync(path.join(root, 'test-fixtures', 'programs', 'conv3x3.dnnasm'), 'utf8');
+const targetFiles = fs.existsSync(path.join(shared, 'targets')) ? fs.readdirSync(path.join(shared, 'targets')).map((f) => fs.readFileSync(path.join(shared, 'targets', f), 'utf8')) : [];
+
+function checkDiagnostics(text: string, ds: readonly { start: number; end: number }[]): void {
+  for (const d of ds) if (!(d.start >= 0 && d.end >= d.start && d.end <= text.length + 1)) throw new Error(`diagnostic range [${d.start}, ${d.end}) outside the text (${text.length})`);
+}
+
+export const FUZZ_TARGETS: FuzzTarget[] = [
+  {
+    name: '.dnnasm parser and assembler: random text',
+    arbitrary: fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1'))),
+    run: (text: string) => checkDiagnostics(text, assemble(text).diagnostics),
+  },
+  {
+    name: '.dnnasm parser and assembler: mutated real program',
+    arbitrary: mutations(conv3x3),
+    run: (text: string) => checkDiagnostics(text, assemble(text, { keepAst: true }).diagnostics),
+  },
+  {
+    name: 'disassembler: random words',
+    arbitrary: fc.uint8Array({ maxLength: 256 }),
+    run: (bytes: Uint8Array) => {
+      const { words } = wordsFromBytes(bytes);
+      disassemble(words, ZU9);
+    },
+  },
+  {
+    name: 'disassembler: mutated real binary',
+    arbitrary: mutatedBytes(new Uint8Array(encodeProgram(assemble(conv3x3).instrs).buffer.slice(0))).map((b) => b),
+    run: (bytes: Uint8Array) => {
+      const { words } = wordsFromBytes(bytes);
+      const r = disassemble(words, ZU9);
+      // What decodes cleanly must reassemble to the same words.
+      if (r.errors.length === 0 && words.length > 0) {
+        const back = assemble(r.text);
+        if (back.words && back.words.length === words.length && !back.words.every((w, i) => w === words[i])) throw new Error('clean disassembly does not reassemble to the same words');
+      }
+    },
+  },
+  {
+    name: 'protobuf text format (Vitis AI targets): mutated real files',
+    arbitrary: targetFiles.length ? fc.constantFrom(...targetFiles).chain((t) => mutations(t)) : fc.constant(''),
+    run: (text: string) => {
+      try {
+        parsePrototext(text);
+        importVitisTarget(text, 'fuzz.prototxt');
+      } catch (e) {
+        if (!isReported(e)) throw e;
+      }
+    },
+  },
+];
+
