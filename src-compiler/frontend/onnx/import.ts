@@ -15,6 +15,10 @@ import { evalNode } from '../../ref/float';
 import { ONNX_ATTR, ONNX_DTYPE, ONNX_DTYPE_NAME, onnxType, type PbAttr, type PbGraph, type PbModel, type PbNode } from './schema';
 import { int64, readTensor, type OnnxTensorValue } from './tensor';
 
+/** Constants the importer computes (folding, ConstantOfShape fills) are capped at this many elements
+ * (1 GiB of float32), so that a hostile model cannot make the importer allocate without bound. */
+export const MAX_FOLDED_ELEMENTS = 2 ** 28;
+
 /** Opset 6 is accepted too: ONNX's pytorch-converted tests use it, and the operators here differ from
  * opset 7 only in the legacy `broadcast`/`axis` attributes of Add, Mul and PRelu's slope, handled below. */
 export const MIN_OPSET = 6;
@@ -260,6 +264,9 @@ class OnnxContext {
     if (this.b.has(name)) return name;
     const fill = this.fills.get(name);
     if (fill) {
+      const generate = (this.opts.constantOfShapeWeights ?? 'generate') === 'generate' && fill.dtype === 'float32' && role !== 'other';
+      if (!generate && numel(fill.shape) > MAX_FOLDED_ELEMENTS)
+        throw n ? this.err(n, `constant '${name}' [${fill.shape.join(',')}] is larger than the ${MAX_FOLDED_ELEMENTS} elements the importer materializes`) : new UserError(`constant '${name}' is too large`, { file: this.file });
       if ((this.opts.constantOfShapeWeights ?? 'generate') === 'generate' && fill.dtype === 'float32' && role !== 'other') {
         this.b.addConst(name, fill.shape, undefined, 'float32', initFor(role, fanIn ?? numel(fill.shape.slice(1)), this.seed, name));
       } else {
@@ -285,6 +292,7 @@ class OnnxContext {
     if (c) return c;
     const f = this.fills.get(name);
     if (f) {
+      if (numel(f.shape) > MAX_FOLDED_ELEMENTS) throw this.err(n, `constant '${name}' [${f.shape.join(',')}] is too large to use as ${what}`);
       const d = f.dtype === 'float32' ? new Float32Array(numel(f.shape)) : new Float64Array(numel(f.shape));
       d.fill(f.value);
       return { shape: f.shape, dtype: f.dtype, data: d };
@@ -318,6 +326,11 @@ class OnnxContext {
     } catch (e) {
       if (e instanceof ShapeError) throw nodeError(node.origin, e.message);
       throw e;
+    }
+    if (shapes.some((s) => numel(s) > MAX_FOLDED_ELEMENTS) || ins.some((t) => numel(t.shape) > MAX_FOLDED_ELEMENTS)) {
+      // Too large to compute at import: keep it as a node (it runs when the graph runs).
+      this.b.add(node);
+      return;
     }
     if (ins.some((t) => t.dtype !== 'float32') && node.op !== 'identity' && node.op !== 'reshape' && node.op !== 'flatten')
       throw nodeError(node.origin, 'folding an operator on integer constants is not supported');
