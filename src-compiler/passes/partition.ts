@@ -117,6 +117,15 @@ export function dpuVerdict(n: XNode, g: XGraph, arch: Arch): DpuVerdict {
       }
       if (!inRange(eff[0], field(execName, 'pad_top')) || !inRange(eff[1], field(execName, 'pad_left'))) return `padding ${a.pads.join(',')} exceeds the ${execName} pad fields`;
       if (eff[2] > a.kernel[0] - 1 || eff[3] > a.kernel[1] - 1) return `bottom/right padding ${eff[2]},${eff[3]} exceeds kernel - 1 (the ${execName} pad_bottom/pad_right convention)`;
+      // Input channels: a CONV reads channel_group x ICP of them and cannot accumulate across
+      // instructions, so one group's input channels must fit the channel_group field.
+      const Cin = xs[1]! / a.group;
+      const groups = Math.ceil(Cin / arch.dpu.icp);
+      const cg = field(execName, 'channel_group');
+      if (!dw && groups > cg.max) return `${Cin} input channels need channel_group ${groups}; the ${execName} field holds at most ${cg.max} (x ICP ${arch.dpu.icp})`;
+      // One output channel's filter occupies kernel_h x kernel_w x channel_group addresses of its weight bank.
+      if (!dw && a.kernel[0] * a.kernel[1] * groups > arch.dpu.bankDepth)
+        return `a filter of ${a.kernel.join('x')} x ${groups} channel groups needs ${a.kernel[0] * a.kernel[1] * groups} weight-bank addresses; a bank has ${arch.dpu.bankDepth}`;
       if (a.group > 1 && !dw) {
         const Cg = xs[1]! / a.group;
         const Mg = t(n.outputs[0]!).shape[1]! / a.group;

@@ -143,6 +143,25 @@ describe('partition', () => {
     expect(p.device).toBe('cpu');
     expect(p.deviceReason).toMatch(/kernel 5x5 is outside the convolution limits of small/);
   });
+  it('checks input channels against the channel_group field and filters against the weight bank depth', () => {
+    const t = new TestGraph();
+    const x = t.input('x', [1, 4096, 1, 1]);
+    t.conv(x, 'fc', 8, 1);
+    const y = t.input('y', [1, 2048, 9, 9]);
+    t.conv(y, 'big', 8, 3);
+    const g = t.finish(['fc', 'big']);
+    const on = (arch: typeof ZU9) => new Map(partition(g, arch).nodes.map((n) => [n.name, n]));
+    // B4096 (ICP 16): 4096 / 16 = 256 channel groups fit; 3 x 3 x 128 = 1152 addresses fit 2048.
+    expect(on(ZU9).get('fc')!.device).toBe('dpu');
+    expect(on(ZU9).get('big')!.device).toBe('dpu');
+    // B1152 (ICP 12): 4096 / 12 needs 342 groups; 3 x 3 x 171 = 1539 addresses still fit.
+    const zu2 = boardByName('ZU2')!;
+    expect(on(zu2).get('fc')!.deviceReason).toMatch(/4096 input channels need channel_group 342; the CONV field holds at most 256/);
+    expect(on(zu2).get('big')!.device).toBe('dpu');
+    const shallow = deriveArch({ ...ZU9, name: 'shallow', dpu: { ...ZU9.dpu, bankDepth: 1024 } });
+    expect(on(shallow).get('big')!.deviceReason).toMatch(/needs 1152 weight-bank addresses; a bank has 1024/);
+  });
+
   it('sends to the CPU what the DPU cannot do, with the reason', () => {
     const t = new TestGraph();
     const x = t.input('x', [1, 4, 16, 16]);
