@@ -7,7 +7,8 @@ import { numel, type Shape } from '../xgraph/shapes';
 import type { NodeOf, XGraph } from '../xgraph/types';
 import { checkInputs, constValue, evalNode, type Value } from './float';
 import { convAccumulate } from './kernels';
-import { convOutput, dpuAvgFactor, dpuRoundRational, elewShiftExponent, poolShiftExponent, quantize } from './dpu-math';
+import { convOutput, dpuAvgFactor, quantize } from './dpu-math';
+import { elewIn, elewOut, poolOut } from '../isa/numerics';
 import type { ConvQuant, ElewQuant, PoolQuant, QuantizedGraph } from '../quant/types';
 
 export interface IntValue {
@@ -63,7 +64,6 @@ export function dpuPool(x: Int8Array, xs: Shape, n: NodeOf<'pool'>, q: PoolQuant
   const [kh, kw] = n.attrs.kernel;
   const [sh, sw] = n.attrs.stride;
   const [pt, pl] = q.pads;
-  const e = poolShiftExponent(q.shiftCut);
   const isMax = q.type === 'max';
   const f = isMax ? { num: 1, den: 1 } : dpuAvgFactor(kw, kh)!;
   const padValue = isMax ? -128 : 0;
@@ -83,10 +83,7 @@ export function dpuPool(x: Int8Array, xs: Shape, n: NodeOf<'pool'>, q: PoolQuant
             } else acc += v;
           }
         }
-        // value * factor * 2^e, as an exact rational p / q, then DPURound.
-        const p = acc * f.num * 2 ** Math.max(e, 0);
-        const qd = f.den * 2 ** Math.max(-e, 0);
-        out[(nc * Ho + oy) * Wo + ox] = dpuRoundRational(p, qd);
+        out[(nc * Ho + oy) * Wo + ox] = poolOut(acc, f.num, f.den, q.shiftCut);
       }
   }
   return out;
@@ -95,17 +92,14 @@ export function dpuPool(x: Int8Array, xs: Shape, n: NodeOf<'pool'>, q: PoolQuant
 export function dpuElew(ins: readonly Int8Array[], q: ElewQuant): Int8Array {
   const n = ins[0]!.length;
   const out = new Int8Array(n);
-  const e = elewShiftExponent(q.shiftWrite);
-  const div = (q.type === 'add' ? 4 : 16) * 2 ** Math.max(-e, 0);
-  const mulUp = 2 ** Math.max(e, 0);
-  const sr = q.shiftRead.map((s) => 2 ** s);
+  const mult = q.type === 'mult';
   for (let k = 0; k < n; k++) {
     let s: number;
-    if (q.type === 'add') {
+    if (!mult) {
       s = 0;
-      for (let i = 0; i < ins.length; i++) s += Math.floor((4 * ins[i]![k]!) / sr[i]!);
-    } else s = Math.floor((4 * ins[0]![k]!) / sr[0]!) * Math.floor((4 * ins[1]![k]!) / sr[1]!);
-    out[k] = q.relu && s < 0 ? 0 : dpuRoundRational(s * mulUp, div);
+      for (let i = 0; i < ins.length; i++) s += elewIn(ins[i]![k]!, q.shiftRead[i]!);
+    } else s = elewIn(ins[0]![k]!, q.shiftRead[0]!) * elewIn(ins[1]![k]!, q.shiftRead[1]!);
+    out[k] = elewOut(s, q.shiftWrite, mult, q.relu);
   }
   return out;
 }
