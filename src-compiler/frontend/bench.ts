@@ -5,33 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { boardByName } from '../arch/presets';
 import { canonicalize } from '../passes/canonicalize';
+import { row, timeRuns, type BenchRow, type Timing } from '../bench/types';
 import { importCaffeFile } from './caffe/import';
 import { importOnnxFile } from './onnx/import';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  budget?: string;
-  met?: boolean;
-  detail?: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function timeMs(f: () => unknown, runs: number): number {
-  f(); // warm-up: JIT and file cache
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
-}
 
 export function sharedModelsDir(): string {
   // From src-compiler/frontend (tsx) or dist/ (bundle): the repository root holds package.json.
@@ -40,32 +16,29 @@ export function sharedModelsDir(): string {
   return path.resolve(dir, '..', 'shared', 'models');
 }
 
-export async function benchFrontends(runs = 7): Promise<BenchResult[]> {
+const GROUP = 'Frontends';
+
+export async function benchFrontends(quick = false): Promise<BenchRow[]> {
+  const runs = quick ? 3 : 7;
   const models = sharedModelsDir();
-  if (!fs.existsSync(models)) return [{ name: 'frontend imports', value: NaN, unit: 'ms', detail: `shared models not found at ${models}` }];
-  const out: BenchResult[] = [];
+  if (!fs.existsSync(models)) throw new Error(`shared models not found at ${models}`);
+  const out: BenchRow[] = [];
   const resnet = path.join(models, 'caffe', 'resnet50.prototxt');
-  const ms = timeMs(() => importCaffeFile(resnet), runs);
-  out.push({ name: 'import ResNet-50 (Caffe prototxt)', value: ms, unit: 'ms', budget: '<= 100 ms', met: ms <= 100, detail: `median of ${runs}: parse, XGraph, shape inference (weights generated lazily)` });
+  out.push(row(GROUP, 'import ResNet-50 (Caffe prototxt): parse, XGraph, shape inference', await timeRuns(runs, () => importCaffeFile(resnet)), 'ms', { text: '<= 100 ms', max: 100 }));
   const onnx = [
     'onnx/mnist8/model.onnx',
     'onnx/cifar10_cnn_winml.onnx',
     'onnx/ultraface_slim_320_simplified.onnx',
     ...fs.readdirSync(path.join(models, 'onnx', 'light')).filter((f) => f.endsWith('.onnx')).map((f) => `onnx/light/${f}`),
   ];
-  let worst = 0;
-  let worstName = '';
+  let worst: { t: Timing; rel: string } | undefined;
   for (const rel of onnx) {
-    const t = timeMs(() => importOnnxFile(path.join(models, rel)), runs);
-    if (t > worst) {
-      worst = t;
-      worstName = rel;
-    }
+    const t = await timeRuns(runs, () => importOnnxFile(path.join(models, rel)));
+    if (!worst || t.median > worst.t.median) worst = { t, rel };
   }
-  out.push({ name: 'import slowest shared ONNX model', value: worst, unit: 'ms', budget: '<= 200 ms', met: worst <= 200, detail: `${worstName}; median of ${runs} per model over ${onnx.length} models` });
+  out.push(row(GROUP, `import the slowest of ${onnx.length} shared ONNX models (${worst!.rel})`, worst!.t, 'ms', { text: '<= 200 ms', max: 200 }));
   const g = importCaffeFile(resnet);
   const arch = boardByName('ZU9')!;
-  const canon = timeMs(() => canonicalize(g, arch), Math.max(3, Math.floor(runs / 2)));
-  out.push({ name: 'canonicalize ResNet-50 (fold BN, FC as conv, partition)', value: canon, unit: 'ms', detail: 'generated weights stay lazy (BatchNorm folds into a per-channel factor of their generator)' });
+  out.push(row(GROUP, 'canonicalize ResNet-50 (fold BN, FC as conv, partition)', await timeRuns(Math.max(3, runs >> 1), () => canonicalize(g, arch)), 'ms'));
   return out;
 }
