@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { benchAssembler } from '../bench/asm-bench';
 import { benchSimulators } from '../sim/bench';
+import { benchFrontends } from '../frontend/bench';
 import { machine, markdownReport } from '../bench/report';
 import type { BenchRow } from '../bench/types';
 import { writeFileAtomic } from '../util/fsx';
@@ -13,6 +14,7 @@ import type { CliIO } from './io';
 /** A suite of rows; each section runs in turn and reports as it goes. */
 const SECTIONS: { name: string; run: (quick: boolean) => Promise<BenchRow[]> }[] = [
   { name: 'assembler', run: benchAssembler },
+  { name: 'frontends', run: benchFrontends },
   { name: 'simulators', run: benchSimulators },
 ];
 

@@ -9,6 +9,7 @@ import { runArch } from './arch-cmd';
 import { runAsm, runDisasm } from './asm-cmd';
 import { runBench } from './bench-cmd';
 import { runRun, runSim } from './sim-cmd';
+import { runImport } from './import-cmd';
 import { processIO, type CliIO } from './io';
 
 interface Command {
@@ -50,6 +51,20 @@ export const COMMANDS: Command[] = [
       JSON_OPT,
     ],
     run: runRun,
+  },
+  {
+    name: 'import',
+    usage: 'dnnvm import MODEL [--json] [--weights FILE.caffemodel] [--arch A] [--dump] [--xgraph FILE.json]',
+    summary: 'XGraph summary of a model (.onnx, .prototxt): inputs, outputs, ops, CPU nodes',
+    options: [
+      JSON_OPT,
+      ARCH,
+      { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel) for a .prototxt; without it weights are generated from a fixed seed' },
+      { name: 'seed', takesValue: true, help: 'seed of generated weights (integer)' },
+      { name: 'dump', takesValue: false, help: 'print the canonical XGraph as text' },
+      { name: 'xgraph', takesValue: true, help: 'write the canonical XGraph as JSON to this file' },
+    ],
+    run: runImport,
   },
   {
     name: 'bench',

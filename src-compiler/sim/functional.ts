@@ -13,7 +13,7 @@ import { CancelledError } from '../util/errors';
 import { analyzeDependencies, type DepAnalysis } from './deps';
 import { CONV, CONVINIT, DPTWISE, DWINIT, ELEW, ELEWINIT, LOAD, POOL, POOLINIT, SAVE } from './fields';
 import { BankMemory, type DdrImage, type DdrRegionImage } from './memory';
-import { ACT_LEAKY, ACT_NONE, ACT_RELU, ACT_RELU6, avgFactor, convOut, elewIn, elewOut, int8, poolOut } from './numerics';
+import { ACT_LEAKY, ACT_NONE, ACT_RELU, ACT_RELU6, avgFactor, convOut, elewIn, elewOut, int8, poolOut } from '../isa/numerics';
 import { described, where, type ProblemCode, type SimProblem, type SimProgram } from './program';
 import { RaceChecker } from './races';
 

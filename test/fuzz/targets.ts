@@ -4,6 +4,7 @@
 
 import fc from 'fast-check';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { assemble } from '../../src-compiler/asm/assemble';
 import { disassemble } from '../../src-compiler/asm/disassemble';
@@ -12,6 +13,10 @@ import { boardByName } from '../../src-compiler/arch/presets';
 import { parsePrototext, PrototextError } from '../../src-compiler/util/prototext';
 import { importVitisTarget } from '../../src-compiler/arch/load';
 import { UserError } from '../../src-compiler/util/errors';
+import { importOnnx } from '../../src-compiler/frontend/onnx/import';
+import { importCaffe } from '../../src-compiler/frontend/caffe/import';
+import { caffeType } from '../../src-compiler/frontend/caffe/schema';
+import { buildModel } from '../support/onnx-build';
 
 const root = path.join(__dirname, '..', '..');
 const shared = path.join(root, '..', 'shared', 'models');
@@ -103,5 +108,75 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
       }
     },
   },
+  {
+    // A small model with the operators of a CNN (the 26 kB mnist-8 makes each mutation slow to build).
+    name: 'ONNX importer: mutated small CNN model',
+    arbitrary: mutatedBytes(
+      buildModel({
+        nodes: [
+          { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] } },
+          { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+          { op: 'MaxPool', inputs: ['r'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 } },
+          { op: 'Constant', inputs: [], outputs: ['shape'], attrs: { value: { tensor: { dims: [2], data: [1, -1], type: 7 } } } },
+          { op: 'Reshape', inputs: ['p', 'shape'], outputs: ['f'] },
+          { op: 'Gemm', inputs: ['f', 'fw', 'fb'], outputs: ['y'], attrs: { transB: 1 } },
+          { op: 'Softmax', inputs: ['y'], outputs: ['prob'], attrs: { axis: 1 } },
+        ],
+        inputs: [['x', [1, 2, 4, 4]]],
+        outputs: ['prob'],
+        initializers: [
+          { name: 'w', dims: [3, 2, 3, 3], data: Array.from({ length: 54 }, (_, i) => (i % 7) / 7 - 0.5) },
+          { name: 'b', dims: [3], data: [0.1, 0, -0.1] },
+          { name: 'fw', dims: [4, 12], data: Array.from({ length: 48 }, (_, i) => (i % 5) / 5 - 0.4) },
+          { name: 'fb', dims: [4], data: [0, 1, 2, 3] },
+        ],
+        opset: 11,
+      }),
+    ),
+    run: (bytes: Uint8Array) => {
+      try {
+        importOnnx(bytes, 'fuzz.onnx');
+      } catch (e) {
+        if (!isReported(e)) throw e;
+      }
+    },
+  },
+  {
+    name: 'Caffe importer: mutated real prototxt (LeNet, CIFAR-10 full)',
+    arbitrary: fc
+      .constantFrom(...['lenet.prototxt', 'cifar10_full.prototxt'].filter((f) => fs.existsSync(path.join(shared, 'caffe', f))).map((f) => fs.readFileSync(path.join(shared, 'caffe', f), 'utf8')))
+      .chain((t) => mutations(t)),
+    run: (text: string) => {
+      try {
+        importCaffe(text, 'fuzz.prototxt');
+      } catch (e) {
+        if (!isReported(e)) throw e;
+      }
+    },
+  },
+  {
+    name: '.caffemodel reader: mutated weights',
+    arbitrary: mutatedBytes(
+      caffeType('NetParameter')
+        .encode(
+          caffeType('NetParameter').fromObject({
+            layer: [{ name: 'c', type: 'Convolution', blobs: [{ shape: { dim: [2, 1, 3, 3] }, data: Array.from({ length: 18 }, (_, i) => i / 7) }, { shape: { dim: [2] }, data: [0.5, -0.5] }] }],
+            layers: [{ name: 'ip', type: 14, blobs: [{ num: 1, channels: 1, height: 2, width: 3, data: [1, 2, 3, 4, 5, 6] }] }],
+          }),
+        )
+        .finish(),
+    ),
+    run: (bytes: Uint8Array) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-fuzz-'));
+      const f = path.join(dir, 'w.caffemodel');
+      fs.writeFileSync(f, bytes);
+      try {
+        importCaffe('input: "x"\ninput_dim: 1\ninput_dim: 1\ninput_dim: 4\ninput_dim: 4\nlayer { name: "c" type: "Convolution" bottom: "x" top: "c" convolution_param { num_output: 2 kernel_size: 3 } }', 'fuzz.prototxt', { weightsFile: f });
+      } catch (e) {
+        if (!isReported(e)) throw e;
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
 ];
-
