@@ -1,0 +1,172 @@
+// Driving the VS Code workbench in Chromium through playwright-core: what a user does (quick open, the
+// command palette, hovering), each step waiting for a condition in the page and failing with a message
+// that says which step and what was on screen.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromiumPath } from '../../../scripts/code-server';
+
+/** Chromium flags for a headless run as root in a container (ENVIRONMENT.md). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage', // /dev/shm is small in containers; the workbench is memory hungry
+];
+
+const configDirs = new WeakMap<Browser, string>();
+
+export async function launchChromium(): Promise<Browser> {
+  // Chromium keeps a crash database in $XDG_CONFIG_HOME/chromium even with a temp profile: give it a
+  // temp folder too, so a test run leaves nothing in the user's home.
+  const config = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-chromium-'));
+  try {
+    const browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: CHROMIUM_ARGS,
+      headless: true,
+      timeout: 60_000,
+      env: { ...process.env, XDG_CONFIG_HOME: config, XDG_CACHE_HOME: config },
+    });
+    configDirs.set(browser, config);
+    return browser;
+  } catch (e) {
+    fs.rmSync(config, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Close the browser, but never wait on it forever: a hung close must not hang the test run. */
+export async function closeBrowser(browser: Browser | undefined): Promise<void> {
+  if (!browser) return;
+  await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000).unref())]);
+  const config = configDirs.get(browser);
+  if (config) fs.rmSync(config, { recursive: true, force: true });
+}
+
+export class Workbench {
+  constructor(
+    readonly page: Page,
+    readonly screenshotDir: string,
+  ) {}
+
+  /** Load the workbench on `folder` and wait until the explorer shows that folder's files. */
+  static async open(page: Page, url: string, folder: string, screenshotDir: string, expectFile: string): Promise<Workbench> {
+    const wb = new Workbench(page, screenshotDir);
+    page.setDefaultTimeout(30_000);
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    await wb.step('workbench loads', () => page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 }));
+    await wb.step(`explorer lists ${expectFile}`, () =>
+      page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${expectFile}"]`).first().waitFor({ state: 'visible', timeout: 60_000 }),
+    );
+    return wb;
+  }
+
+  /** Run `fn`; on failure, save a screenshot named after the step and say which step failed. */
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const shot = await this.screenshot(`failed-${name.replace(/[^\w.-]+/g, '-').slice(0, 60)}`).catch(() => '(no screenshot)');
+      const err = new Error(`e2e step "${name}" failed: ${(e as Error).message.split('\n')[0]}\n  screenshot: ${shot}`);
+      (err as Error & { cause?: unknown }).cause = e;
+      throw err;
+    }
+  }
+
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(this.screenshotDir, { recursive: true });
+    const file = path.join(this.screenshotDir, `${name}.png`);
+    // animations: 'disabled' finishes fade-ins (hovers, notifications) so the picture shows them whole.
+    await this.page.screenshot({ path: file, timeout: 15_000, animations: 'disabled' });
+    return file;
+  }
+
+  /**
+   * Open a workspace file by double-clicking it in the explorer (as a user does; Quick Open would depend
+   * on the file search warming up) and wait for its editor tab to be active. A double click opens a
+   * pinned editor: a preview editor would be replaced (closed) by the next file opened. `beforeClick` runs just before the
+   * click (to start a timer in the page).
+   */
+  async openFile(name: string, beforeClick?: () => Promise<void>): Promise<void> {
+    const page = this.page;
+    await this.step(`open ${name} from the explorer`, async () => {
+      const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`).first();
+      await row.waitFor({ state: 'visible' });
+      await beforeClick?.();
+      await row.dblclick();
+      await page.locator(`.tabs-container .tab.active[aria-label="${name}"]`).waitFor({ state: 'visible' });
+    });
+  }
+
+  /** Run a command by its title in the command palette (F1). */
+  async runCommand(title: string): Promise<void> {
+    const page = this.page;
+    await this.step(`command "${title}"`, async () => {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      await page.locator(`.quick-input-widget .monaco-list-row[aria-label*="${title}"]`).first().waitFor({ state: 'visible' });
+      await page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden' });
+    });
+  }
+
+  /** The active editor (the visible one in the active editor group). */
+  activeEditor(): Locator {
+    return this.page.locator('.editor-group-container.active .editor-instance .monaco-editor').first();
+  }
+
+  /** Text of the rendered lines of the active editor (Monaco renders only the visible ones). */
+  async visibleText(): Promise<string> {
+    const lines = this.activeEditor().locator('.view-lines .view-line');
+    // Monaco positions lines absolutely: sort them by their top offset to get the document order.
+    const rows = await lines.evaluateAll((els) => els.map((e) => ({ top: parseFloat((e as unknown as { style: { top: string } }).style.top) || 0, text: e.textContent ?? '' })));
+    return rows
+      .sort((a, b) => a.top - b.top)
+      .map((r) => r.text.replace(/\u00a0/g, ' '))
+      .join('\n');
+  }
+
+  /** The language mode in the status bar (e.g. "DNNVM Assembly"). */
+  async languageMode(): Promise<string> {
+    const item = this.page.locator('#status\\.editor\\.mode');
+    await item.waitFor({ state: 'visible' });
+    return ((await item.textContent()) ?? '').trim();
+  }
+
+  /**
+   * Hover the first rendered token of the active editor whose text is exactly `token` on the line
+   * containing `lineText`, and return the hover widget's text once it contains `expect`.
+   */
+  async hoverToken(lineText: string, token: string, expect: string): Promise<string> {
+    const page = this.page;
+    return this.step(`hover ${token}`, async () => {
+      const line = this.activeEditor().locator('.view-lines .view-line', { hasText: lineText }).first();
+      await line.waitFor({ state: 'visible' });
+      // Tokens are spans inside the line's span; the grammar makes mnemonics and field names separate tokens.
+      const span = line.locator('span > span').filter({ hasText: new RegExp(`^${token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).first();
+      await span.waitFor({ state: 'visible' });
+      const box = await span.boundingBox();
+      if (!box) throw new Error(`token ${token} has no box on screen`);
+      // Move away first so that a hover already showing for another token is dismissed.
+      await page.mouse.move(5, 5);
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+      const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: expect }).first();
+      try {
+        await hover.waitFor({ state: 'visible', timeout: 15_000 });
+      } catch {
+        const shown = await page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').allTextContents();
+        throw new Error(`no hover containing ${JSON.stringify(expect)} over ${token}; hovers shown: ${JSON.stringify(shown)}`);
+      }
+      return ((await hover.textContent()) ?? '').replace(/\u00a0/g, ' ');
+    });
+  }
+}
