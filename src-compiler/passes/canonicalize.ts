@@ -3,6 +3,7 @@
 
 import type { Arch } from '../arch/model';
 import type { XGraph } from '../xgraph/types';
+import { batchOne } from './batch';
 import { batchNormToDepthwise, dropIdentities, foldIntoConv } from './fold';
 import { fcToConv, simplifyReshapes } from './fc';
 import { fuseActivations, partition } from './partition';
@@ -15,6 +16,8 @@ export interface PassStep {
 }
 
 export const PASSES = [
+  // One image: the DPU program runs an image at a time.
+  ['batchOne', (g: XGraph) => batchOne(g)],
   ['dropIdentities', (g: XGraph) => dropIdentities(g)],
   // FC first, so that a bias written as a following Add is absorbed before conv folding sees it.
   ['fcToConv', (g: XGraph) => fcToConv(g)],

@@ -4,7 +4,7 @@
 // is the golden the functional simulator must match exactly on every DPU-produced tensor.
 
 import { numel, type Shape } from '../xgraph/shapes';
-import type { NodeOf, XGraph } from '../xgraph/types';
+import type { NodeOf, XGraph, XNode } from '../xgraph/types';
 import { checkInputs, constValue, evalNode, type Value } from './float';
 import { convAccumulate } from './kernels';
 import { convOutput, dpuAvgFactor, quantize } from './dpu-math';
@@ -129,18 +129,7 @@ export function runInt8(qg: QuantizedGraph, inputs: ReadonlyMap<string, Float32A
     const oq = qg.tensors.get(out)!;
     const data = (i: number) => values.get(n.inputs[i]!)!;
     if (nq.kind === 'host') {
-      const ins: Value[] = n.inputs.map((name) => {
-        const t = g.tensors.get(name)!;
-        if (t.kind === 'const') return { data: constFloatOf(g, name), shape: t.shape };
-        const v = values.get(name)!;
-        return { data: floatOf(v), shape: v.shape };
-      });
-      const res = evalNode(n, ins, n.outputs.map((o) => g.tensors.get(o)!.shape));
-      n.outputs.forEach((o, k) => {
-        const tq = qg.tensors.get(o)!;
-        const s = g.tensors.get(o)!.shape;
-        values.set(o, tq.kind === 'int8' ? intValue(s, Int8Array.from(res[k]!, (v) => quantize(v, tq.fix)), tq.fix) : { shape: s, float: res[k]! });
-      });
+      runHostNode(qg, n, (name) => values.get(name)!).forEach((v, k) => values.set(n.outputs[k]!, v));
     } else {
       if (oq.kind !== 'int8') throw new Error(`int8 executor: DPU output ${out} is not int8`);
       let r: Int8Array;
@@ -183,6 +172,27 @@ export function runInt8(qg: QuantizedGraph, inputs: ReadonlyMap<string, Float32A
       return [o, v as IntResult];
     }),
   );
+}
+
+/**
+ * A host node as the integer execution runs it: int8 inputs dequantized, the float operator, int8
+ * outputs requantized with DPURound (float outputs stay float). The runtime runs host steps with this
+ * same function, so that a compiled program and the integer reference agree bit for bit.
+ */
+export function runHostNode(qg: QuantizedGraph, n: XNode, get: (tensor: string) => IntValue): IntValue[] {
+  const g = qg.graph;
+  const ins: Value[] = n.inputs.map((name) => {
+    const t = g.tensors.get(name)!;
+    if (t.kind === 'const') return { data: constFloatOf(g, name), shape: t.shape };
+    const v = get(name);
+    return { data: floatOf(v), shape: v.shape };
+  });
+  const res = evalNode(n, ins, n.outputs.map((o) => g.tensors.get(o)!.shape));
+  return n.outputs.map((o, k) => {
+    const tq = qg.tensors.get(o)!;
+    const s = g.tensors.get(o)!.shape;
+    return tq.kind === 'int8' ? intValue(s, Int8Array.from(res[k]!, (v) => quantize(v, tq.fix)), tq.fix) : { shape: s, float: res[k]! };
+  });
 }
 
 function constFloatOf(g: XGraph, name: string): Float32Array {

@@ -1,0 +1,816 @@
+// Code generation for one fusion group: a chain of DPU operations streamed row by row through rings of
+// on-chip rows, fed by LOADs from DDR and drained by SAVEs to DDR.
+//
+// The schedule is pull-based. Output rows of the last stage are produced a chunk at a time (a chunk is
+// what one instruction of that engine computes: PP rows for CONV, the MISC engine's pixel parallelism
+// for POOL, DPTWISE and ELEW); producing a chunk first ensures every row it reads exists, recursively
+// up the chain to LOADs. Chunks start at multiples of their size, so that no write crosses an address
+// group (docs/compiler.md explains why that matters for the output and ELEW bank walks).
+//
+// Program order is this schedule, which respects every data dependency; the engines still overlap
+// because tokens (emit.ts, tokens.ts) hold an instruction back only for the rows it really touches: a
+// LOAD of the next rows runs while CONV works on the previous ones, as far as the ring has room.
+//
+// Ring sizes come from a dry run of the same schedule: for every read, the address groups between the
+// oldest row it needs and the newest row written by then must be live at once; one more group lets
+// the producer run ahead. Column strips split a row when the rings would not fit otherwise.
+
+import type { Arch, BankGroup } from '../arch/model';
+import { bankGroupByName } from '../arch/model';
+import type { ConvOp, DpuOp, ElewOp, FeatureMap, PoolOp } from './lower';
+import { BankSpace, groupAddr, makeRing, mod, pixelAddr, rowKeys, rowPlace, walk, type Ring } from './onchip';
+import { ddrKeys, type ProgramBuilder } from './emit';
+import type { DdrPlace } from './ddr';
+import { REG_WEIGHTS } from './ddr';
+import { Blob, convWeightLayout, convWeightTile, depthwiseWeights } from './weights';
+
+const LOAD_E = 0;
+const SAVE_E = 1;
+const CONV_E = 2;
+const MISC_E = 3;
+
+export type StageKind = 'conv' | 'dw' | 'pool' | 'elew';
+
+export interface Stage {
+  readonly op: ConvOp | PoolOp | ElewOp;
+  readonly kind: StageKind;
+  readonly out: FeatureMap;
+  /** Main input first; for ELEW, every operand. */
+  readonly inputs: readonly FeatureMap[];
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  /** [top, left, bottom, right]. */
+  readonly pads: readonly [number, number, number, number];
+  /** Output rows per instruction. */
+  readonly chunk: number;
+}
+
+export function stageOf(op: DpuOp, fmaps: ReadonlyMap<string, FeatureMap>, arch: Arch): Stage {
+  const out = fmaps.get(op.output)!;
+  const inputs = op.inputs.map((i) => fmaps.get(i)!);
+  const d = arch.dpu;
+  switch (op.kind) {
+    case 'conv':
+      return { op, kind: op.depthwise ? 'dw' : 'conv', out, inputs, kh: op.kernel[0], kw: op.kernel[1], sh: op.stride[0], sw: op.stride[1], pads: op.pads, chunk: op.depthwise ? d.dwPP : d.pp };
+    case 'pool':
+      return { op, kind: 'pool', out, inputs, kh: op.kernel[0], kw: op.kernel[1], sh: op.stride[0], sw: op.stride[1], pads: op.q.pads, chunk: d.poolPP };
+    case 'elew':
+      return { op, kind: 'elew', out, inputs, kh: 1, kw: 1, sh: 1, sw: 1, pads: [0, 0, 0, 0], chunk: d.elewPP };
+    case 'concat':
+      throw new Error('a concatenation is not a stage (it is placement, or a copy group)');
+  }
+}
+
+/** Input rows [lo, hi) that output rows [a, b) of a stage read (clamped to the input). */
+export function inputRows(s: Stage, a: number, b: number): [number, number] {
+  const H = s.inputs[0]!.h;
+  const lo = a * s.sh - s.pads[0];
+  const hi = (b - 1) * s.sh - s.pads[0] + s.kh;
+  return [Math.max(0, lo), Math.min(H, hi)];
+}
+
+/** Input columns [lo, hi) that output columns [a, b) read (clamped). */
+export function inputCols(s: Stage, a: number, b: number): [number, number] {
+  const W = s.inputs[0]!.w;
+  return [Math.max(0, a * s.sw - s.pads[1]), Math.min(W, (b - 1) * s.sw - s.pads[1] + s.kw)];
+}
+
+/** A fusion group to generate: stages in chain order (stage k > 0 reads stage k-1's output on chip). */
+export interface GroupSpec {
+  readonly name: string;
+  readonly stages: readonly Stage[];
+  /** XGraph node names of the group, for the layer marker. */
+  readonly nodes: readonly string[];
+}
+
+export interface GroupContext {
+  readonly arch: Arch;
+  readonly b: ProgramBuilder;
+  readonly places: ReadonlyMap<string, DdrPlace>;
+  readonly blob: Blob;
+  /** Address allocation per bank group, kept from group to group. */
+  readonly spaces: Map<string, BankSpace>;
+  /** Ring ids, unique in the compilation. */
+  nextRing: number;
+  /** Weight buffer ids. */
+  nextBuffer: number;
+  /** INIT state last emitted per engine (re-emitted only when it changes). */
+  readonly lastInit: Map<string, string>;
+}
+
+export class CapacityError extends Error {}
+
+interface WeightBuf {
+  readonly id: number;
+  readonly base: number;
+  readonly biasBase: number;
+  /** Physical keys of the weight and bias addresses, read by the instructions that use them. */
+  readonly phys: readonly string[];
+  /** Output-channel groups [j0, j1) of channel group grp it holds. */
+  readonly j0: number;
+  readonly j1: number;
+  readonly grp: number;
+}
+
+/** The plan of a group: column strips, ring geometry and weight residency, found by dry runs. */
+interface Plan {
+  readonly strips: readonly [number, number][];
+  /** Address groups of each ring (by tensor name). */
+  readonly ringGroups: ReadonlyMap<string, number>;
+  /** Widest strip's stored columns per ring. */
+  readonly ringCols: ReadonlyMap<string, number>;
+}
+
+function space(ctx: GroupContext, g: BankGroup): BankSpace {
+  let s = ctx.spaces.get(g.name);
+  if (!s) ctx.spaces.set(g.name, (s = new BankSpace(g.depth)));
+  return s;
+}
+
+/** Generates one group. Throws CapacityError when its rings or weights cannot fit the banks. */
+export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
+  const { arch } = ctx;
+  const last = spec.stages[spec.stages.length - 1]!;
+  // Which tensors live on chip, and in which bank group: stage inputs alternate VB0/VB1 along the chain.
+  const vb = (k: number) => bankGroupByName(arch, `VB${k % arch.dpu.imageBankGroups}`)!;
+  const tensorGroup = new Map<string, BankGroup>();
+  spec.stages.forEach((s, k) => {
+    for (const f of s.inputs) if (!tensorGroup.has(f.name)) tensorGroup.set(f.name, vb(k));
+  });
+  tensorGroup.set(last.out.name, vb(spec.stages.length));
+
+  const plan = planGroup(ctx, spec, tensorGroup);
+  // Allocate rings, weights and biases for real.
+  for (const g of new Set(tensorGroup.values())) space(ctx, g).nextGroup();
+  const cw = bankGroupByName(arch, 'CONVW')!;
+  const dw = bankGroupByName(arch, 'DWCONVW')!;
+  const bias = bankGroupByName(arch, 'BIAS')!;
+  for (const g of [cw, dw, bias]) space(ctx, g).nextGroup();
+
+  const ringBase = new Map<string, { base: number; id: number; stride: number; cg: number }>();
+  for (const [name, groups] of plan.ringGroups) {
+    const g = tensorGroup.get(name)!;
+    const f = fmapByName(spec, name);
+    const stride = consumerStride(spec, name);
+    const cg = Math.ceil(f.c / arch.dpu.icp);
+    const size = groups * stride * plan.ringCols.get(name)! * cg;
+    const base = space(ctx, g).allocate(size);
+    if (base === undefined) throw new CapacityError(`${spec.name}: the on-chip rows of ${name} (${size} addresses per bank) do not fit ${g.name}`);
+    ringBase.set(name, { base, id: ctx.nextRing++, stride, cg });
+  }
+  const ringFor = (name: string, x0: number, cols: number): Ring => {
+    const rb = ringBase.get(name)!;
+    const groups = plan.ringGroups.get(name)!;
+    return makeRing(rb.id, name, tensorGroup.get(name)!, rb.base, Math.max(cols, plan.ringCols.get(name)!), rb.cg, rb.stride, groups, x0);
+  };
+
+  // Weights. A group of several stages keeps every stage's filters resident. A lone convolution whose
+  // filters do not fit runs in passes over its output-channel groups (weight-stationary: the input is
+  // streamed once per pass, each pass saves its channel slice).
+  const passes = weightPasses(ctx, spec);
+  for (const pass of passes) {
+    const weightBufs = new Map<Stage, WeightBuf[]>();
+    for (const s of spec.stages) {
+      if (s.kind === 'conv') {
+        const op = s.op as ConvOp;
+        const L = convWeightLayout(op, arch, s.inputs[0]!.c, s.out.c);
+        const [j0, j1] = pass ?? [0, L.ocg];
+        const bufs: WeightBuf[] = [];
+        for (let grp = 0; grp < op.groups; grp++) {
+          const n = j1 - j0;
+          const base = space(ctx, cw).allocate(n * L.filterAddrs);
+          const biasBase = space(ctx, bias).allocate(n);
+          if (base === undefined || biasBase === undefined) throw new CapacityError(`${spec.name}: the filters of ${op.node.name} (${n * L.filterAddrs} addresses per CONVW bank) do not fit`);
+          bufs.push({ id: ctx.nextBuffer++, base, biasBase, j0, j1, grp, phys: [...physKeys(cw, base, n * L.filterAddrs), ...physKeys(bias, biasBase, n)] });
+        }
+        weightBufs.set(s, bufs);
+        for (const buf of bufs) loadConvWeights(ctx, s, buf);
+      } else if (s.kind === 'dw') {
+        const op = s.op as ConvOp;
+        const cg = Math.ceil(s.out.c / arch.dpu.icp);
+        const base = space(ctx, dw).allocate(op.kernel[0] * op.kernel[1] * cg);
+        const biasBase = space(ctx, bias).allocate(cg);
+        if (base === undefined || biasBase === undefined) throw new CapacityError(`${spec.name}: the depthwise filters of ${op.node.name} do not fit`);
+        const buf: WeightBuf = { id: ctx.nextBuffer++, base, biasBase, j0: 0, j1: cg, grp: 0, phys: [...physKeys(dw, base, op.kernel[0] * op.kernel[1] * cg), ...physKeys(bias, biasBase, cg)] };
+        weightBufs.set(s, [buf]);
+        loadDepthwiseWeights(ctx, s, buf);
+      }
+    }
+    const lanes = pass ? { j0: pass[0], j1: pass[1] } : undefined;
+    for (const [x0, x1] of plan.strips) new StripEmitter(ctx, spec, ringFor, weightBufs, x0, x1, lanes).run();
+    if (passes.length > 1) for (const g of [cw, bias]) space(ctx, g).nextGroup();
+  }
+}
+
+/**
+ * Output-channel-group ranges of the passes of a lone convolution whose filters exceed half the CONVW
+ * bank depth (half, so that the next pass's filters load while this pass computes); [undefined] when
+ * everything is resident in one pass.
+ */
+function weightPasses(ctx: GroupContext, spec: GroupSpec): ([number, number] | undefined)[] {
+  if (spec.stages.length !== 1 || spec.stages[0]!.kind !== 'conv') return [undefined];
+  const s = spec.stages[0]!;
+  const op = s.op as ConvOp;
+  const L = convWeightLayout(op, ctx.arch, s.inputs[0]!.c, s.out.c);
+  const depth = ctx.arch.dpu.bankDepth;
+  if (L.ocg * L.filterAddrs * op.groups <= depth) return [undefined];
+  if (op.groups > 1) throw new CapacityError(`${spec.name}: the filters of grouped convolution ${op.node.name} do not fit the CONVW banks`);
+  const per = Math.max(1, Math.floor(depth / 2 / L.filterAddrs));
+  const out: [number, number][] = [];
+  for (let j = 0; j < L.ocg; j += per) out.push([j, Math.min(L.ocg, j + per)]);
+  return out;
+}
+
+function fmapByName(spec: GroupSpec, name: string): FeatureMap {
+  for (const s of spec.stages) {
+    if (s.out.name === name) return s.out;
+    for (const f of s.inputs) if (f.name === name) return f;
+  }
+  throw new Error(`no feature map ${name} in group ${spec.name}`);
+}
+
+/** Rows per bank of a tensor's ring: its consumer's vertical stride (1 for what is only saved). */
+function consumerStride(spec: GroupSpec, name: string): number {
+  for (const s of spec.stages) if (s.inputs.some((f) => f.name === name)) return s.sh;
+  return 1;
+}
+
+/** Output columns of the last stage in each strip, and ring sizes: widest strips first that fit. */
+function planGroup(ctx: GroupContext, spec: GroupSpec, tensorGroup: ReadonlyMap<string, BankGroup>): Plan {
+  const { arch } = ctx;
+  const last = spec.stages[spec.stages.length - 1]!;
+  const Wout = last.out.w;
+  const maxLen = 1024; // CONV/POOL/DPTWISE length and ELEW length fields; LOAD/SAVE split longer rows
+  for (let strips = Math.ceil(Wout / maxLen); strips <= Wout; strips = strips < 4 ? strips + 1 : strips * 2) {
+    const width = Math.ceil(Wout / strips);
+    const list: [number, number][] = [];
+    for (let x = 0; x < Wout; x += width) list.push([x, Math.min(Wout, x + width)]);
+    const dry = dryRun(ctx, spec, list[0]![0], list[0]![1]);
+    // Fit: per bank group, the rings' sizes.
+    const need = new Map<string, number>();
+    for (const [name, groups] of dry.groups) {
+      const g = tensorGroup.get(name)!;
+      const f = fmapByName(spec, name);
+      const cg = Math.ceil(f.c / arch.dpu.icp);
+      const size = groups * consumerStride(spec, name) * dry.cols.get(name)! * cg;
+      need.set(g.name, (need.get(g.name) ?? 0) + size);
+    }
+    if ([...need].every(([g, size]) => size <= bankGroupByName(arch, g)!.depth)) return { strips: list, ringGroups: dry.groups, ringCols: dry.cols };
+  }
+  throw new CapacityError(`${spec.name}: its rows do not fit the image banks even one column wide`);
+}
+
+/** The schedule without emitting: ring spans and widths for a strip. */
+function dryRun(ctx: GroupContext, spec: GroupSpec, x0: number, x1: number): { groups: Map<string, number>; cols: Map<string, number> } {
+  const groups = new Map<string, number>();
+  const cols = new Map<string, number>();
+  const sched = new Schedule(ctx.arch, spec, x0, x1);
+  for (const [name, [c0, c1]] of sched.colRange) cols.set(name, c1 - c0);
+  sched.run({
+    load() {},
+    compute() {},
+    save() {},
+    span(name, oldest, newest) {
+      const s = consumerStride(spec, name);
+      const g0 = Math.floor(Math.floor(oldest / s) / ctx.arch.dpu.pp);
+      const g1 = Math.floor(Math.floor(newest / s) / ctx.arch.dpu.pp);
+      groups.set(name, Math.max(groups.get(name) ?? 1, g1 - g0 + 1));
+    },
+  });
+  // What is only saved holds one chunk at a time; one more address group lets each producer run ahead.
+  for (const name of cols.keys()) groups.set(name, (groups.get(name) ?? 1) + 1);
+  return { groups, cols };
+}
+
+interface ScheduleSink {
+  /** Rows [r0, r1) of DDR input `f` into its ring. */
+  load(f: FeatureMap, r0: number, r1: number): void;
+  /** Stage k computes output rows [a, b). */
+  compute(k: number, a: number, b: number): void;
+  /** Rows [a, b) of the last stage go to DDR. */
+  save(a: number, b: number): void;
+  /** Ring `name` holds, at a read, rows from `oldest` to `newest` at once. */
+  span(name: string, oldest: number, newest: number): void;
+}
+
+/** The pull schedule of one strip, shared by the dry run and the emitter. */
+class Schedule {
+  /** Columns [c0, c1) of every tensor the strip touches. */
+  readonly colRange = new Map<string, [number, number]>();
+  private readonly produced: number[];
+  private readonly loaded = new Map<string, number>();
+  /** Newest row written so far in each ring. */
+  private readonly newest = new Map<string, number>();
+
+  constructor(
+    readonly arch: Arch,
+    readonly spec: GroupSpec,
+    readonly x0: number,
+    readonly x1: number,
+  ) {
+    const st = spec.stages;
+    this.produced = st.map(() => 0);
+    let [a, b] = [x0, x1];
+    this.colRange.set(st[st.length - 1]!.out.name, [a, b]);
+    for (let k = st.length - 1; k >= 0; k--) {
+      const s = st[k]!;
+      [a, b] = inputCols(s, a, b);
+      for (const f of s.inputs) {
+        const prev = this.colRange.get(f.name);
+        this.colRange.set(f.name, prev ? [Math.min(prev[0], a), Math.max(prev[1], b)] : [a, b]);
+      }
+      // The main input's column range drives the stage before.
+      const main = this.colRange.get(s.inputs[0]!.name)!;
+      [a, b] = main;
+    }
+  }
+
+  run(sink: ScheduleSink): void {
+    const st = this.spec.stages;
+    const last = st.length - 1;
+    const H = st[last]!.out.h;
+    for (let a = 0; a < H; a += st[last]!.chunk) {
+      const b = Math.min(H, a + st[last]!.chunk);
+      this.ensure(last, b, sink);
+      sink.save(a, b);
+    }
+  }
+
+  private ensure(k: number, rows: number, sink: ScheduleSink): void {
+    const s = this.spec.stages[k]!;
+    while (this.produced[k]! < rows) {
+      const a = this.produced[k]!;
+      const b = Math.min(s.out.h, a + s.chunk);
+      const [lo, hi] = inputRows(s, a, b);
+      s.inputs.forEach((f, i) => {
+        if (i === 0 && k > 0) this.ensure(k - 1, hi, sink);
+        else {
+          const have = this.loaded.get(f.name) ?? 0;
+          if (have < hi) {
+            sink.load(f, have, hi);
+            this.loaded.set(f.name, hi);
+            this.newest.set(f.name, hi - 1);
+          }
+        }
+        sink.span(f.name, Math.max(0, lo), Math.max(this.newest.get(f.name) ?? hi - 1, hi - 1));
+      });
+      sink.compute(k, a, b);
+      this.produced[k] = b;
+      this.newest.set(s.out.name, b - 1);
+    }
+  }
+}
+
+/** Emits one strip of a group. */
+class StripEmitter implements ScheduleSink {
+  private readonly sched: Schedule;
+  private readonly rings = new Map<string, Ring>();
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly spec: GroupSpec,
+    ringFor: (name: string, x0: number, cols: number) => Ring,
+    private readonly weights: ReadonlyMap<Stage, WeightBuf[]>,
+    x0: number,
+    x1: number,
+    /** In a weight pass: the output-channel groups it computes and saves. */
+    private readonly lanes?: { readonly j0: number; readonly j1: number },
+  ) {
+    this.sched = new Schedule(ctx.arch, spec, x0, x1);
+    for (const [name, [c0, c1]] of this.sched.colRange) this.rings.set(name, ringFor(name, c0, c1 - c0));
+  }
+
+  run(): void {
+    this.sched.run(this);
+  }
+
+  span(): void {}
+
+  private get pp(): number {
+    return this.ctx.arch.dpu.pp;
+  }
+  private get depth(): number {
+    return this.ctx.arch.dpu.bankDepth;
+  }
+
+  load(f: FeatureMap, r0: number, r1: number): void {
+    const ring = this.rings.get(f.name)!;
+    const place = this.ctx.places.get(f.name)!;
+    const [c0, c1] = this.sched.colRange.get(f.name)!;
+    const full = c0 === 0 && c1 === f.w;
+    const rowBytes = f.w * place.pixelStride;
+    // Rows of one (bank, address group) are consecutive slots: one LOAD when the strip is the whole row.
+    let y = r0;
+    while (y < r1) {
+      const p = rowPlace(ring, this.pp, y);
+      let y1 = y + 1;
+      if (full) while (y1 < r1 && rowPlace(ring, this.pp, y1).bank === p.bank && rowPlace(ring, this.pp, y1).group === p.group) y1++;
+      const pixels = full ? (y1 - y) * f.w : c1 - c0;
+      const start = pixelAddr(ring, this.depth, y, c0, this.pp);
+      const ddr = place.offset + y * rowBytes + c0 * place.pixelStride;
+      for (let done = 0; done < pixels; done += 1024) {
+        const n = Math.min(1024, pixels - done);
+        const acc = this.ctx.b.ringAccess(ring, LOAD_E, rowKeys(ring, this.pp, y, y1), true);
+        this.ctx.b.emit(
+          'LOAD',
+          {
+            bank_addr: mod(start.addr + done * ring.cg, this.depth),
+            bank_id: start.bank,
+            jump_write: ring.cg,
+            jump_read: place.pixelStride,
+            length: n,
+            channel: f.c,
+            reg_id: place.reg,
+            ddr_addr: ddr + done * place.pixelStride,
+          },
+          [...acc.reads, ...ddrKeys(place.reg, ddr + done * place.pixelStride, ddr + (done + n - 1) * place.pixelStride + f.c)],
+          acc.writes,
+        );
+      }
+      y = y1;
+    }
+  }
+
+  save(a: number, b: number): void {
+    const s = this.spec.stages[this.spec.stages.length - 1]!;
+    const f = s.out;
+    const ring = this.rings.get(f.name)!;
+    const place = this.ctx.places.get(f.name)!;
+    const [c0, c1] = this.sched.colRange.get(f.name)!;
+    // A weight pass saves its channel slice: lanes j0..j1 of every pixel.
+    const ocp = this.ctx.arch.dpu.ocp;
+    const ch0 = this.lanes ? this.lanes.j0 * ocp : 0;
+    const channels = this.lanes ? Math.min(f.c, this.lanes.j1 * ocp) - ch0 : f.c;
+    const lane0 = this.lanes ? this.lanes.j0 : 0;
+    for (let y = a; y < b; y++) {
+      const start = pixelAddr(ring, this.depth, y, c0, this.pp);
+      const ddr = place.offset + (y * f.w + c0) * place.pixelStride + ch0;
+      const pixels = c1 - c0;
+      for (let done = 0; done < pixels; done += 1024) {
+        const n = Math.min(1024, pixels - done);
+        const acc = this.ctx.b.ringAccess(ring, SAVE_E, rowKeys(ring, this.pp, y, y + 1), false);
+        this.ctx.b.emit(
+          'SAVE',
+          {
+            bank_addr: mod(start.addr + done * ring.cg + lane0, this.depth),
+            bank_id: start.bank,
+            jump_read: ring.cg,
+            jump_write: place.pixelStride,
+            length: n,
+            channel: channels,
+            reg_id: place.reg,
+            ddr_addr: ddr + done * place.pixelStride,
+          },
+          acc.reads,
+          ddrKeys(place.reg, ddr + done * place.pixelStride, ddr + (done + n - 1) * place.pixelStride + channels),
+        );
+      }
+    }
+  }
+
+  compute(k: number, a: number, b: number): void {
+    const s = this.spec.stages[k]!;
+    switch (s.kind) {
+      case 'conv':
+        return this.conv(s, a, b);
+      case 'dw':
+        return this.depthwise(s, a, b);
+      case 'pool':
+        return this.pool(s, a, b);
+      case 'elew':
+        return this.elew(s, a, b);
+    }
+  }
+
+  /** Emit an INIT unless the engine's state already equals it. */
+  private init(engine: string, mnemonic: 'CONVINIT' | 'POOLINIT' | 'DWINIT', fields: Record<string, number>): void {
+    const key = `${mnemonic}:${JSON.stringify(fields)}`;
+    if (this.ctx.lastInit.get(engine) === key) return;
+    this.ctx.lastInit.set(engine, key);
+    this.ctx.b.emit(mnemonic, fields);
+  }
+
+  /** Fields common to the windowed engines for output rows [a, b), output columns of this strip. */
+  private window(s: Stage, a: number, b: number) {
+    const inRing = this.rings.get(s.inputs[0]!.name)!;
+    const outRing = this.rings.get(s.out.name)!;
+    const [oc0, oc1] = this.sched.colRange.get(s.out.name)!;
+    const H = s.inputs[0]!.h;
+    const W = s.inputs[0]!.w;
+    const v = b - a;
+    const y0 = a * s.sh - s.pads[0];
+    const xi0 = oc0 * s.sw - s.pads[1];
+    const length = oc1 - oc0;
+    const padTop = Math.max(0, -y0);
+    const padLeft = Math.max(0, -xi0);
+    // pad_bottom / pad_right: the last valid window index (kernel - 1 means no padding).
+    const padBottom = Math.min(s.kh - 1, H - y0 - 1 - (v - 1) * s.sh);
+    const padRight = Math.min(s.kw - 1, W - xi0 - 1 - (length - 1) * s.sw);
+    if (padBottom < 0 || padRight < 0) throw new Error(`codegen: ${s.op.node.name} rows ${a}..${b} read no real input (a tiling bug)`);
+    const w = walk(inRing, this.ctx.arch, y0, xi0);
+    const outPlace = rowPlace(outRing, this.pp, a);
+    const outAddr = mod(groupAddr(outRing, this.depth, outPlace.group) + (oc0 - outRing.x0) * outRing.cg, this.depth);
+    const [r0, r1] = inputRows(s, a, b);
+    return { inRing, outRing, v, length, padTop, padLeft, padBottom, padRight, w, outPlace, outAddr, r0, r1 };
+  }
+
+  private conv(s: Stage, a: number, b: number): void {
+    const op = s.op as ConvOp;
+    const q = op.q;
+    const x = this.window(s, a, b);
+    this.init('CONV', 'CONVINIT', {
+      jump_read: x.inRing.cg,
+      shift_cut: q.shiftCut,
+      act_type: { none: 0, relu: 1, leaky_relu: 3, relu6: 4 }[q.act],
+      jump_read_endl: x.inRing.rowAddrs,
+      shift_bias: q.shiftBias,
+      stride_out: x.outRing.stride,
+      jump_write: x.outRing.cg,
+      stride_offset_in: x.w.slot,
+      valid_pixel_parallel: x.v,
+      kernel_h: s.kh,
+      stride_h: s.sh,
+      jump_write_endl: x.outRing.rowAddrs,
+      stride_offset_out: x.outPlace.slot,
+      kernel_w: s.kw,
+      stride_w: s.sw,
+    });
+    const inKeys = this.ctx.b.ringAccess(x.inRing, CONV_E, rowKeys(x.inRing, this.pp, x.r0, x.r1), false);
+    const cgIn = Math.ceil(s.inputs[0]!.c / op.groups / this.ctx.arch.dpu.icp);
+    for (const buf of this.weights.get(s)!) {
+      const L = convWeightLayout(op, this.ctx.arch, s.inputs[0]!.c, s.out.c);
+      for (let j = buf.j0; j < buf.j1; j++) {
+        const lane = buf.grp * L.ocg + j;
+        const outKeys = this.ctx.b.ringAccess(x.outRing, CONV_E, rowKeys(x.outRing, this.pp, a, b), true);
+        this.ctx.b.emit(
+          'CONV',
+          {
+            bank_addr_in: mod(x.w.bases[0] + buf.grp * cgIn, this.depth),
+            pad_top: x.padTop,
+            pad_left: x.padLeft,
+            bank_addr_out: mod(x.outAddr + lane, this.depth),
+            pad_bottom: x.padBottom,
+            pad_right: x.padRight,
+            channel_group: cgIn,
+            bank_addr_weights: buf.base + (j - buf.j0) * L.filterAddrs,
+            bank_id_in: x.w.bank,
+            length: x.length,
+            bank_addr_bias: buf.biasBase + (j - buf.j0),
+            bank_id_out: x.outPlace.bank,
+            bank_addr_in_1: mod(x.w.bases[1] + buf.grp * cgIn, this.depth),
+            bank_addr_in_2: mod(x.w.bases[2] + buf.grp * cgIn, this.depth),
+            bank_addr_in_3: mod(x.w.bases[3] + buf.grp * cgIn, this.depth),
+          },
+          [...inKeys.reads, `w${buf.id}`, ...buf.phys, ...outKeys.reads],
+          outKeys.writes,
+        );
+      }
+    }
+  }
+
+  private depthwise(s: Stage, a: number, b: number): void {
+    const op = s.op as ConvOp;
+    const q = op.q;
+    const x = this.window(s, a, b);
+    const buf = this.weights.get(s)![0]!;
+    const cg = x.inRing.cg;
+    this.init('MISC', 'DWINIT', {
+      jump_read_endl: x.inRing.rowAddrs,
+      jump_read: cg,
+      jump_write_endl: x.outRing.rowAddrs,
+      kernel_h: s.kh,
+      kernel_w: s.kw,
+      stride_h: s.sh,
+      stride_w: s.sw,
+      valid_pixel_parallel: x.v,
+      stride_offset_in: x.w.slot,
+      shift_cut: q.shiftCut,
+      shift_bias: q.shiftBias,
+      stride_offset_out: x.outPlace.slot,
+      stride_out: x.outRing.stride,
+      jump_write: x.outRing.cg,
+    });
+    const inKeys = this.ctx.b.ringAccess(x.inRing, MISC_E, rowKeys(x.inRing, this.pp, x.r0, x.r1), false);
+    const outKeys = this.ctx.b.ringAccess(x.outRing, MISC_E, rowKeys(x.outRing, this.pp, a, b), true);
+    this.ctx.b.emit(
+      'DPTWISE',
+      {
+        bank_addr_in: x.w.bases[0],
+        channel_group: cg,
+        bank_addr_out: x.outAddr,
+        pad_bottom: x.padBottom,
+        pad_top: x.padTop,
+        pad_right: x.padRight,
+        pad_left: x.padLeft,
+        bank_addr_weights: buf.base,
+        bank_id_in: x.w.bank,
+        length: x.length,
+        act_type: { none: 0, relu: 1, leaky_relu: 3, relu6: 4 }[q.act],
+        bank_addr_bias: buf.biasBase,
+        bank_id_out: x.outPlace.bank,
+        bank_addr_in_1: x.w.bases[1],
+        bank_addr_in_2: x.w.bases[2],
+        bank_addr_in_3: x.w.bases[3],
+      },
+      [...inKeys.reads, `w${buf.id}`, ...buf.phys, ...outKeys.reads],
+      outKeys.writes,
+    );
+  }
+
+  private pool(s: Stage, a: number, b: number): void {
+    const op = s.op as PoolOp;
+    const x = this.window(s, a, b);
+    const cg = x.inRing.cg;
+    this.init('MISC', 'POOLINIT', {
+      jump_read: cg,
+      kernel_h: s.kh,
+      kernel_w: s.kw,
+      shift_cut: op.q.shiftCut,
+      pool_type: op.q.type === 'max' ? 0 : 1,
+      stride_h: s.sh,
+      stride_w: s.sw,
+      stride_offset_in: x.w.slot,
+      valid_pixel_parallel: x.v,
+      stride_offset_out: x.outPlace.slot,
+      stride_out: x.outRing.stride,
+      jump_write: x.outRing.cg,
+    });
+    const inKeys = this.ctx.b.ringAccess(x.inRing, MISC_E, rowKeys(x.inRing, this.pp, x.r0, x.r1), false);
+    const outKeys = this.ctx.b.ringAccess(x.outRing, MISC_E, rowKeys(x.outRing, this.pp, a, b), true);
+    this.ctx.b.emit(
+      'POOL',
+      {
+        bank_addr_in: x.w.bases[0],
+        channel_group: cg,
+        bank_id_in: x.w.bank,
+        pad_bottom: x.padBottom,
+        pad_right: x.padRight,
+        pad_top: x.padTop,
+        pad_left: x.padLeft,
+        jump_write_endl: x.outRing.rowAddrs,
+        bank_id_out: x.outPlace.bank,
+        length: x.length,
+        jump_read_endl: x.inRing.rowAddrs,
+        bank_addr_out: x.outAddr,
+        bank_addr_in_1: x.w.bases[1],
+        bank_addr_in_2: x.w.bases[2],
+        bank_addr_in_3: x.w.bases[3],
+      },
+      [...inKeys.reads, ...outKeys.reads],
+      outKeys.writes,
+    );
+  }
+
+  private elew(s: Stage, a: number, b: number): void {
+    const op = s.op as ElewOp;
+    const outRing = this.rings.get(s.out.name)!;
+    const [oc0, oc1] = this.sched.colRange.get(s.out.name)!;
+    const reads: string[] = [];
+    s.inputs.forEach((f, i) => {
+      const r = this.rings.get(f.name)!;
+      const start = pixelAddr(r, this.depth, a, oc0, this.pp);
+      const acc = this.ctx.b.ringAccess(r, MISC_E, rowKeys(r, this.pp, a, b), false);
+      reads.push(...acc.reads);
+      this.ctx.b.emit('ELEWINIT', {
+        share_pp: 0,
+        bank_id_in: start.bank,
+        bank_addr_in: start.addr,
+        jump_read_endl: r.rowAddrs,
+        id: i,
+        jump_bank: 1,
+        jump_read: r.cg,
+        shift_read: op.q.shiftRead[i]!,
+      });
+    });
+    const start = pixelAddr(outRing, this.depth, a, oc0, this.pp);
+    const outKeys = this.ctx.b.ringAccess(outRing, MISC_E, rowKeys(outRing, this.pp, a, b), true);
+    this.ctx.b.emit(
+      'ELEW',
+      {
+        length: oc1 - oc0,
+        act_type: op.q.relu ? 1 : 0,
+        elew_type: op.q.type === 'add' ? 0 : 1,
+        bank_id_out: start.bank,
+        bank_addr_out: start.addr,
+        jump_write_endl: outRing.rowAddrs,
+        num: s.inputs.length,
+        valid_pixel_parallel: b - a,
+        jump_write: outRing.cg,
+        shift_write: op.q.shiftWrite,
+        channel_group: outRing.cg,
+      },
+      [...reads, ...outKeys.reads],
+      outKeys.writes,
+    );
+  }
+}
+
+/** LOADs of a CONV's filters (bank by bank) and biases into a weight buffer. */
+function loadConvWeights(ctx: GroupContext, s: Stage, buf: WeightBuf): void {
+  const op = s.op as ConvOp;
+  const { arch } = ctx;
+  const icp = arch.dpu.icp;
+  const L = convWeightLayout(op, arch, s.inputs[0]!.c, s.out.c);
+  const { weights, bias } = convWeightTile(op, arch, s.inputs[0]!.c, s.out.c, buf.grp, buf.j0, buf.j1);
+  const wOff = ctx.blob.add(weights);
+  const bOff = ctx.blob.add(bias);
+  const n = buf.j1 - buf.j0;
+  const cw = bankGroupByName(arch, 'CONVW')!;
+  const filterBytes = L.filterAddrs * icp;
+  const perBank = L.bankBytes(n);
+  for (let bank = 0; bank < cw.count; bank++) {
+    const ddr = wOff + bank * perBank;
+    // One filter per LOAD pixel when it fits the channel field, else chunks of 1024 addresses.
+    const pixelBytes = filterBytes <= 16384 ? filterBytes : 1024 * icp;
+    const pixels = perBank / pixelBytes;
+    const whole = Number.isInteger(pixels) ? pixelBytes : icp;
+    const count = perBank / whole;
+    for (let done = 0; done < count; done += 1024) {
+      const k = Math.min(1024, count - done);
+      ctx.b.emit(
+        'LOAD',
+        { bank_addr: buf.base + (done * whole) / icp, bank_id: cw.baseId + bank, jump_write: whole / icp, jump_read: whole, length: k, channel: whole, reg_id: REG_WEIGHTS, ddr_addr: ddr + done * whole },
+        ddrKeys(REG_WEIGHTS, ddr + done * whole, ddr + (done + k) * whole),
+        [`w${buf.id}`, ...physKeys(cw, buf.base, n * L.filterAddrs)],
+      );
+    }
+  }
+  const bg = bankGroupByName(arch, 'BIAS')!;
+  ctx.b.emit(
+    'LOAD',
+    { bank_addr: buf.biasBase, bank_id: bg.baseId, jump_write: 1, jump_read: icp, length: n, channel: icp, reg_id: REG_WEIGHTS, ddr_addr: bOff },
+    ddrKeys(REG_WEIGHTS, bOff, bOff + n * icp),
+    [`w${buf.id}`, ...physKeys(bg, buf.biasBase, n)],
+  );
+}
+
+function loadDepthwiseWeights(ctx: GroupContext, s: Stage, buf: WeightBuf): void {
+  const op = s.op as ConvOp;
+  const { arch } = ctx;
+  const icp = arch.dpu.icp;
+  const { weights, bias, cg } = depthwiseWeights(op, arch, s.out.c);
+  const wOff = ctx.blob.add(weights);
+  const bOff = ctx.blob.add(bias);
+  const dw = bankGroupByName(arch, 'DWCONVW')!;
+  const elems = op.kernel[0] * op.kernel[1];
+  ctx.b.emit(
+    'LOAD',
+    { bank_addr: buf.base, bank_id: dw.baseId, jump_write: cg, jump_read: cg * icp, length: elems, channel: cg * icp, reg_id: REG_WEIGHTS, ddr_addr: wOff },
+    ddrKeys(REG_WEIGHTS, wOff, wOff + weights.length),
+    [`w${buf.id}`, ...physKeys(dw, buf.base, elems * cg)],
+  );
+  const bg = bankGroupByName(arch, 'BIAS')!;
+  ctx.b.emit(
+    'LOAD',
+    { bank_addr: buf.biasBase, bank_id: bg.baseId, jump_write: cg, jump_read: cg * icp, length: 1, channel: cg * icp, reg_id: REG_WEIGHTS, ddr_addr: bOff },
+    ddrKeys(REG_WEIGHTS, bOff, bOff + bias.length),
+    [`w${buf.id}`, ...physKeys(bg, buf.biasBase, cg)],
+  );
+}
+
+/** Physical block keys of [base, base + size) in a bank group (see emit.ts). */
+function physKeys(g: BankGroup, base: number, size: number): string[] {
+  const keys: string[] = [];
+  for (let b = Math.floor(base / 256); b <= Math.floor((base + size - 1) / 256); b++) keys.push(`p${g.baseId}:${b}`);
+  return keys;
+}
+
+/**
+ * A concatenation copied through the chip (the unfused baseline, or when an input cannot be written in
+ * place): each input's rows go LOAD -> image bank -> SAVE into its channel slice of the output.
+ */
+export function generateCopy(ctx: GroupContext, inputs: readonly FeatureMap[], out: FeatureMap): void {
+  const { arch } = ctx;
+  const pp = arch.dpu.pp;
+  const depth = arch.dpu.bankDepth;
+  const vb0 = bankGroupByName(arch, 'VB0')!;
+  const sp = space(ctx, vb0);
+  sp.nextGroup();
+  const outPlace = ctx.places.get(out.name)!;
+  let channel = 0;
+  for (const f of inputs) {
+    const place = ctx.places.get(f.name)!;
+    const cg = Math.ceil(f.c / arch.dpu.icp);
+    // Columns per pass so that two address groups of one-row blocks fit the bank.
+    let cols = f.w;
+    while (cols > 1 && 2 * cols * cg > depth) cols = Math.ceil(cols / 2);
+    const base = sp.allocate(2 * cols * cg);
+    if (base === undefined) throw new CapacityError(`concatenation ${out.name}: no room to copy ${f.name}`);
+    for (let x0 = 0; x0 < f.w; x0 += cols) {
+      const n = Math.min(cols, f.w - x0);
+      const ring = makeRing(ctx.nextRing++, f.name, vb0, base, cols, cg, 1, 2, x0);
+      for (let y = 0; y < f.h; y++) {
+        const at = pixelAddr(ring, depth, y, x0, pp);
+        const src = place.offset + (y * f.w + x0) * place.pixelStride;
+        const dst = outPlace.offset + (y * out.w + x0) * outPlace.pixelStride + channel;
+        const keys = rowKeys(ring, pp, y, y + 1);
+        const w = ctx.b.ringAccess(ring, LOAD_E, keys, true);
+        ctx.b.emit('LOAD', { bank_addr: at.addr, bank_id: at.bank, jump_write: cg, jump_read: place.pixelStride, length: n, channel: f.c, reg_id: place.reg, ddr_addr: src }, [...w.reads, ...ddrKeys(place.reg, src, src + (n - 1) * place.pixelStride + f.c)], w.writes);
+        const r = ctx.b.ringAccess(ring, SAVE_E, keys, false);
+        ctx.b.emit('SAVE', { bank_addr: at.addr, bank_id: at.bank, jump_read: cg, jump_write: outPlace.pixelStride, length: n, channel: f.c, reg_id: outPlace.reg, ddr_addr: dst }, r.reads, ddrKeys(outPlace.reg, dst, dst + (n - 1) * outPlace.pixelStride + f.c));
+      }
+    }
+    channel += f.c;
+  }
+}

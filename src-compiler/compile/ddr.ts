@@ -1,0 +1,143 @@
+// DDR layout: where every feature map, weight and bias lives.
+//
+// Registers: 0 holds the model's inputs, 1 the weights and biases, 2 the workspace (intermediate
+// feature maps, reused by liveness), 3 the model's outputs. A feature map is stored HWC; a pixel's
+// channels are contiguous and consecutive pixels are `pixelStride` bytes apart, which is more than
+// the channel count when the map is a slice of a concatenation: producers of a concatenation write
+// straight into their channel slice of its buffer (no copy), and consumers read the slice.
+//
+// Workspace buffers are placed by liveness (first write to last read in program order), first fit by
+// start time, so maps whose lives do not overlap share bytes.
+
+import type { LoweredGraph } from './lower';
+
+export const REG_INPUT = 0;
+export const REG_WEIGHTS = 1;
+export const REG_WORK = 2;
+export const REG_OUTPUT = 3;
+
+/** Byte alignment of buffers (a DDR burst). */
+const ALIGN = 64;
+
+export interface DdrPlace {
+  readonly reg: number;
+  /** Byte offset of channel 0 of pixel (0, 0) within the register's space. */
+  readonly offset: number;
+  /** Bytes between consecutive pixels. */
+  readonly pixelStride: number;
+  /** The buffer this map lives in (its own, or a concatenation's). */
+  readonly buffer: string;
+}
+
+export interface DdrRegionPlan {
+  readonly name: string;
+  readonly reg: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+export interface DdrLayout {
+  readonly places: ReadonlyMap<string, DdrPlace>;
+  readonly regions: readonly DdrRegionPlan[];
+  /** Concatenations that need no instructions (every input written in place). */
+  readonly inPlaceConcats: ReadonlySet<string>;
+  /** Workspace bytes with and without reuse by liveness. */
+  readonly workspaceBytes: number;
+  readonly workspaceBytesWithoutReuse: number;
+}
+
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+/**
+ * @param concatInPlace  write concatenation inputs into their slices (optimized mode); otherwise a
+ *   concatenation is a copy through the chip, as in DNNVM's unfused baseline.
+ */
+export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean): DdrLayout {
+  const g = lg.q.graph;
+  const modelInputs = new Set(g.inputs);
+  const modelOutputs = new Set(g.outputs);
+  // Buffers: a root map and the maps placed inside it (concat inputs) at channel offsets.
+  const parent = new Map<string, { buffer: string; channelOffset: number }>();
+  const inPlace = new Set<string>();
+  if (concatInPlace)
+    for (const op of lg.ops) {
+      if (op.kind !== 'concat') continue;
+      // Every input must be a DPU-produced map used by no other concatenation, and not a model
+      // input or output (those have their own regions).
+      const ok = op.inputs.every((i) => lg.fmaps.has(i) && !parent.has(i) && !modelInputs.has(i) && !modelOutputs.has(i) && lg.ops[lg.producer.get(i) ?? -1]?.kind !== 'host' && lg.producer.has(i)) && new Set(op.inputs).size === op.inputs.length;
+      if (!ok) continue;
+      let c = 0;
+      for (const i of op.inputs) {
+        parent.set(i, { buffer: op.output, channelOffset: c });
+        c += lg.fmaps.get(i)!.c;
+      }
+      inPlace.add(op.node.name);
+    }
+  const root = (name: string): { buffer: string; channelOffset: number } => {
+    let b = name;
+    let off = 0;
+    for (let p = parent.get(b); p; p = parent.get(b)) {
+      off += p.channelOffset;
+      b = p.buffer;
+    }
+    return { buffer: b, channelOffset: off };
+  };
+
+  // Every tensor a DPU op touches, and host tensors that DPU ops read or write, need DDR.
+  const tensors = new Set<string>(lg.fmaps.keys());
+  const buffers = new Map<string, { size: number; first: number; last: number; reg: number }>();
+  for (const t of tensors) {
+    const { buffer } = root(t);
+    const f = lg.fmaps.get(buffer) ?? lg.fmaps.get(t)!;
+    const size = align(f.c * f.h * f.w);
+    const prod = lg.producer.get(t) ?? -1;
+    const uses = lg.consumers.get(t) ?? [];
+    const last = modelOutputs.has(t) ? lg.ops.length : Math.max(prod, ...uses);
+    const reg = modelInputs.has(buffer) ? REG_INPUT : modelOutputs.has(buffer) ? REG_OUTPUT : REG_WORK;
+    const b = buffers.get(buffer);
+    if (!b) buffers.set(buffer, { size, first: prod, last, reg });
+    else {
+      b.first = Math.min(b.first, prod);
+      b.last = Math.max(b.last, last);
+    }
+  }
+
+  // Registers 0 and 3: one region per buffer, packed. Register 2: first fit by liveness.
+  const regions: DdrRegionPlan[] = [];
+  const bufferOffset = new Map<string, number>();
+  const next = [0, 0, 0, 0];
+  const sorted = [...buffers.entries()].sort((a, b) => a[1].first - b[1].first || b[1].size - a[1].size || a[0].localeCompare(b[0]));
+  const live: { start: number; end: number; last: number }[] = [];
+  let wsTop = 0;
+  let noReuse = 0;
+  for (const [name, b] of sorted) {
+    if (b.reg !== REG_WORK) {
+      const off = next[b.reg]!;
+      next[b.reg] = off + b.size;
+      bufferOffset.set(name, off);
+      regions.push({ name: `${b.reg === REG_INPUT ? 'input' : 'output'}:${name}`, reg: b.reg, offset: off, size: b.size });
+      continue;
+    }
+    noReuse += b.size;
+    // Free what died before this buffer is born.
+    for (let i = live.length - 1; i >= 0; i--) if (live[i]!.last < b.first) live.splice(i, 1);
+    live.sort((x, y) => x.start - y.start);
+    let at = 0;
+    for (const l of live) {
+      if (at + b.size <= l.start) break;
+      at = Math.max(at, l.end);
+    }
+    live.push({ start: at, end: at + b.size, last: b.last });
+    bufferOffset.set(name, at);
+    wsTop = Math.max(wsTop, at + b.size);
+  }
+  if (wsTop > 0) regions.push({ name: 'workspace', reg: REG_WORK, offset: 0, size: wsTop });
+
+  const places = new Map<string, DdrPlace>();
+  for (const t of tensors) {
+    const { buffer, channelOffset } = root(t);
+    const f = lg.fmaps.get(buffer) ?? lg.fmaps.get(t)!;
+    places.set(t, { reg: buffers.get(buffer)!.reg, offset: bufferOffset.get(buffer)! + channelOffset, pixelStride: f.c, buffer });
+  }
+  return { places, regions, inPlaceConcats: inPlace, workspaceBytes: wsTop, workspaceBytesWithoutReuse: noReuse };
+}
