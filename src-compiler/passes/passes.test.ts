@@ -9,6 +9,7 @@ import { TestGraph, randomInput } from '../../test/support/graphs';
 import { sharedModel } from '../../test/support/models';
 import { firstMismatch } from '../../test/support/onnx-data';
 import { canonicalize } from './canonicalize';
+import { batchOne } from './batch';
 import { fcToConv, simplifyReshapes } from './fc';
 import { batchNormToDepthwise, dropIdentities, foldIntoConv } from './fold';
 import { fuseActivations, partition } from './partition';
@@ -191,7 +192,24 @@ describe('canonicalize keeps the meaning of real models', () => {
       const g = load();
       const h = canonicalize(g, ZU9);
       expect(h.nodes.every((n) => n.device)).toBe(true);
-      expectSameMeaning(g, h, rtol, 1e-4);
+      // Canonicalization compiles one image of a batch (batchOne, tested below).
+      expectSameMeaning(batchOne(g), h, rtol, 1e-4);
     });
   }
+});
+
+describe('batchOne', () => {
+  it('turns a batch-64 model into the model of one image: same outputs as image 0 of the batch', () => {
+    const g = importCaffeFile(sharedModel('caffe/lenet.prototxt'));
+    expect(g.tensors.get('data')!.shape).toEqual([64, 1, 28, 28]);
+    const one = batchOne(g);
+    expect(one.tensors.get('data')!.shape).toEqual([1, 1, 28, 28]);
+    expect(one.tensors.get(one.outputs[0]!)!.shape).toEqual([1, 10]);
+    const inp = randomInput(g, 3);
+    const x = inp.get('data')!;
+    const full = runFloat(g, inp).get(g.outputs[0]!)!.data;
+    const first = runFloat(one, new Map([['data', x.subarray(0, 784)]])).get(one.outputs[0]!)!.data;
+    expect(firstMismatch(first, full.subarray(0, 10), 1e-5, 1e-6)).toBeUndefined();
+    expect(batchOne(one)).toBe(one);
+  });
 });
