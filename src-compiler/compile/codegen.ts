@@ -150,15 +150,20 @@ export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
   for (const g of [cw, dw, bias]) space(ctx, g).nextGroup();
 
   const ringBase = new Map<string, { base: number; id: number; stride: number; cg: number }>();
+  const byGroup = new Map<BankGroup, { name: string; size: number; stride: number; cg: number }[]>();
   for (const [name, groups] of plan.ringGroups) {
     const g = tensorGroup.get(name)!;
     const f = fmapByName(spec, name);
     const stride = consumerStride(spec, name);
     const cg = Math.ceil(f.c / arch.dpu.icp);
-    const size = groups * stride * plan.ringCols.get(name)! * cg;
-    const base = space(ctx, g).allocate(size);
-    if (base === undefined) throw new CapacityError(`${spec.name}: the on-chip rows of ${name} (${size} addresses per bank) do not fit ${g.name}`);
-    ringBase.set(name, { base, id: ctx.nextRing++, stride, cg });
+    const list = byGroup.get(g) ?? [];
+    list.push({ name, size: groups * stride * plan.ringCols.get(name)! * cg, stride, cg });
+    byGroup.set(g, list);
+  }
+  for (const [g, list] of byGroup) {
+    const bases = space(ctx, g).allocateAll(list.map((r) => r.size));
+    if (!bases) throw new CapacityError(`${spec.name}: the on-chip rows of ${list.map((r) => r.name).join(', ')} (${list.reduce((a, r) => a + r.size, 0)} addresses per bank) do not fit ${g.name}`);
+    list.forEach((r, k) => ringBase.set(r.name, { base: bases[k]!, id: ctx.nextRing++, stride: r.stride, cg: r.cg }));
   }
   const ringFor = (name: string, x0: number, cols: number): Ring => {
     const rb = ringBase.get(name)!;
@@ -243,8 +248,14 @@ function planGroup(ctx: GroupContext, spec: GroupSpec, tensorGroup: ReadonlyMap<
   const last = spec.stages[spec.stages.length - 1]!;
   const Wout = last.out.w;
   const maxLen = 1024; // CONV/POOL/DPTWISE length and ELEW length fields; LOAD/SAVE split longer rows
-  for (let strips = Math.ceil(Wout / maxLen); strips <= Wout; strips = strips < 4 ? strips + 1 : strips * 2) {
-    const width = Math.ceil(Wout / strips);
+  // Strip widths from the widest the length fields allow down to one column: W/1, W/2, W/3, W/4, W/8, ...
+  const widths: number[] = [];
+  for (let k = Math.ceil(Wout / maxLen); ; k = k < 4 ? k + 1 : k * 2) {
+    const w = Math.ceil(Wout / k);
+    if (widths[widths.length - 1] !== w) widths.push(w);
+    if (w === 1) break;
+  }
+  for (const width of widths) {
     const list: [number, number][] = [];
     for (let x = 0; x < Wout; x += width) list.push([x, Math.min(Wout, x + width)]);
     const dry = dryRun(ctx, spec, list[0]![0], list[0]![1]);
@@ -267,7 +278,7 @@ function dryRun(ctx: GroupContext, spec: GroupSpec, x0: number, x1: number): { g
   const groups = new Map<string, number>();
   const cols = new Map<string, number>();
   const sched = new Schedule(ctx.arch, spec, x0, x1);
-  for (const [name, [c0, c1]] of sched.colRange) cols.set(name, c1 - c0);
+  for (const [name, [c0, c1]] of sched.ringRange) cols.set(name, c1 - c0);
   sched.run({
     load() {},
     compute() {},
@@ -297,8 +308,12 @@ interface ScheduleSink {
 
 /** The pull schedule of one strip, shared by the dry run and the emitter. */
 class Schedule {
-  /** Columns [c0, c1) of every tensor the strip touches. */
+  /** Columns [c0, c1) of every tensor the strip produces or loads (real columns of the image). */
   readonly colRange = new Map<string, [number, number]>();
+  /** Columns its ring stores: the real ones plus the padding columns its consumers' windows reach, so
+   * that every address an engine reads (padding included, which it reads and then zeroes) lies in the
+   * ring and no other ring's data is touched. */
+  readonly ringRange = new Map<string, [number, number]>();
   private readonly produced: number[];
   private readonly loaded = new Map<string, number>();
   /** Newest row written so far in each ring. */
@@ -313,17 +328,23 @@ class Schedule {
     const st = spec.stages;
     this.produced = st.map(() => 0);
     let [a, b] = [x0, x1];
-    this.colRange.set(st[st.length - 1]!.out.name, [a, b]);
+    const lastOut = st[st.length - 1]!.out.name;
+    this.colRange.set(lastOut, [a, b]);
+    this.ringRange.set(lastOut, [a, b]);
+    const widen = (m: Map<string, [number, number]>, name: string, lo: number, hi: number) => {
+      const prev = m.get(name);
+      m.set(name, prev ? [Math.min(prev[0], lo), Math.max(prev[1], hi)] : [lo, hi]);
+    };
     for (let k = st.length - 1; k >= 0; k--) {
       const s = st[k]!;
-      [a, b] = inputCols(s, a, b);
+      const lo = a * s.sw - s.pads[1];
+      const hi = (b - 1) * s.sw - s.pads[1] + s.kw;
       for (const f of s.inputs) {
-        const prev = this.colRange.get(f.name);
-        this.colRange.set(f.name, prev ? [Math.min(prev[0], a), Math.max(prev[1], b)] : [a, b]);
+        widen(this.ringRange, f.name, lo, hi);
+        widen(this.colRange, f.name, Math.max(0, lo), Math.min(f.w, hi));
       }
-      // The main input's column range drives the stage before.
-      const main = this.colRange.get(s.inputs[0]!.name)!;
-      [a, b] = main;
+      // The main input's real columns drive the stage before.
+      [a, b] = this.colRange.get(s.inputs[0]!.name)!;
     }
   }
 
@@ -378,7 +399,7 @@ class StripEmitter implements ScheduleSink {
     private readonly lanes?: { readonly j0: number; readonly j1: number },
   ) {
     this.sched = new Schedule(ctx.arch, spec, x0, x1);
-    for (const [name, [c0, c1]] of this.sched.colRange) this.rings.set(name, ringFor(name, c0, c1 - c0));
+    for (const [name, [c0, c1]] of this.sched.ringRange) this.rings.set(name, ringFor(name, c0, c1 - c0));
   }
 
   run(): void {
@@ -398,7 +419,9 @@ class StripEmitter implements ScheduleSink {
     const ring = this.rings.get(f.name)!;
     const place = this.ctx.places.get(f.name)!;
     const [c0, c1] = this.sched.colRange.get(f.name)!;
-    const full = c0 === 0 && c1 === f.w;
+    // Rows are contiguous in the bank (one LOAD per bank and address group) only when a stored row is
+    // exactly the image row: the whole width, and no padding columns around it.
+    const full = c0 === 0 && c1 === f.w && ring.rowAddrs === f.w * ring.cg;
     const rowBytes = f.w * place.pixelStride;
     // Rows of one (bank, address group) are consecutive slots: one LOAD when the strip is the whole row.
     let y = r0;
@@ -786,10 +809,10 @@ export function generateCopy(ctx: GroupContext, inputs: readonly FeatureMap[], o
   const depth = arch.dpu.bankDepth;
   const vb0 = bankGroupByName(arch, 'VB0')!;
   const sp = space(ctx, vb0);
-  sp.nextGroup();
   const outPlace = ctx.places.get(out.name)!;
   let channel = 0;
   for (const f of inputs) {
+    sp.nextGroup();
     const place = ctx.places.get(f.name)!;
     const cg = Math.ceil(f.c / arch.dpu.icp);
     // Columns per pass so that two address groups of one-row blocks fit the bank.

@@ -118,6 +118,23 @@ export class BankSpace {
     return undefined;
   }
 
+  /**
+   * Places several ranges as one contiguous block (no fragmentation inside a group): at a start that
+   * avoids the previous group's ranges when there is one, else at the lowest start that fits.
+   */
+  allocateAll(sizes: readonly number[]): number[] | undefined {
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const start = this.allocate(total);
+    if (start === undefined) return undefined;
+    const out: number[] = [];
+    let at = start;
+    for (const size of sizes) {
+      out.push(at);
+      at += size;
+    }
+    return out;
+  }
+
   /** Ranges the previous group used that overlap [start, start + size). */
   overlapsPrevious(start: number, size: number): boolean {
     return this.previous.some(([a, b]) => start < b && a < start + size);

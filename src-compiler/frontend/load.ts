@@ -11,7 +11,7 @@ export interface LoadOptions {
   readonly weights?: string;
   /** Seed of generated weights (models without weights). */
   readonly seed?: number;
-  /** ONNX: shapes for inputs whose dims are symbolic. */
+  /** Input shapes by name: ONNX inputs whose dims are symbolic, or any input's shape replaced (Caffe). */
   readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
 }
 
@@ -23,7 +23,7 @@ export function loadModel(file: string, opts: LoadOptions = {}): XGraph {
     if (opts.weights) throw new UserError('--weights applies to Caffe models; ONNX models carry their weights', { file });
     return importOnnxFile(file, { ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}) });
   }
-  if (ext === '.prototxt') return importCaffeFile(file, { ...(opts.weights ? { weightsFile: opts.weights } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+  if (ext === '.prototxt') return importCaffeFile(file, { ...(opts.weights ? { weightsFile: opts.weights } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}) });
   if (ext === '.caffemodel') throw new UserError('give the .prototxt network definition, with the .caffemodel as --weights', { file });
   throw new UserError(`unknown model format '${ext || '(no extension)'}': expected ${MODEL_EXTENSIONS.join(' or ')}`, { file });
 }

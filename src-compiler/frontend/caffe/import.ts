@@ -19,6 +19,8 @@ export interface CaffeImportOptions {
   /** Path of a .caffemodel with the weights; without it weights are generated. */
   readonly weightsFile?: string;
   readonly seed?: number;
+  /** Shapes that replace the declared ones, by input name (e.g. a smaller image for tests). */
+  readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** The Caffe layer types the importer understands. */
@@ -256,7 +258,15 @@ class CaffeImporter {
     return this.b.finish(netName, outputs, { file: this.file, format: 'caffe', detail: `Caffe prototxt${this.opts.weightsFile ? ` with weights ${this.opts.weightsFile}` : ''}` });
   }
 
-  private defineInput(name: string, shape: number[], at: { line: number; col: number }): void {
+  /** The shape of input `name`: the declared one, or the one the caller gives instead. */
+  inputShape(name: string, declared: number[], at: { line?: number; col?: number }): number[] {
+    const given = this.opts.inputShapes?.[name];
+    if (given && given.length !== declared.length) throw new UserError(`input '${name}' is ${declared.length}-D (${shapeText(declared)}); the shape given for it, ${shapeText(given)}, is not`, { file: this.file, ...(at.line ? { line: at.line, col: at.col } : {}) });
+    return given ? [...given] : declared;
+  }
+
+  private defineInput(name: string, declared: number[], at: { line: number; col: number }): void {
+    const shape = this.inputShape(name, declared, at);
     if (shape.length === 0 || shape.some((d) => d < 1)) throw new UserError(`input '${name}' has an invalid shape ${shapeText(shape)}`, { file: this.file, line: at.line, col: at.col });
     if (this.blobs.has(name)) throw new UserError(`input '${name}' is declared twice`, { file: this.file, line: at.line, col: at.col });
     this.b.addInput(name, shape, 'float32', { file: this.file, name, sourceType: 'Input', line: at.line, col: at.col });
@@ -429,7 +439,8 @@ const LAYERS: Record<string, Layer> = {
     const shapes = p.messages('shape').map((s) => new Fields(s, imp.file, 'BlobShape', ['dim']).uints('dim'));
     if (shapes.length !== 1 && shapes.length !== l.tops.length) throw imp.err(l, `${l.tops.length} tops but ${shapes.length} shapes`);
     l.tops.forEach((t, i) => {
-      const shape = shapes[shapes.length === 1 ? 0 : i]!;
+      const declared = shapes[shapes.length === 1 ? 0 : i]!;
+      const shape = imp.inputShape(t, declared, l.origin);
       if (shape.length === 0 || shape.some((d) => d < 1)) throw imp.err(l, `invalid input shape ${shapeText(shape)}`);
       imp.b.addInput(t, shape, 'float32', l.origin);
       imp.setTop(l, i, t);
