@@ -45,6 +45,8 @@ export interface Stage {
   readonly pads: readonly [number, number, number, number];
   /** Output rows per instruction. */
   readonly chunk: number;
+  /** ELEW: shift_read per input when the inputs were reordered (the chained one first). */
+  readonly shiftRead?: readonly number[];
 }
 
 export function stageOf(op: DpuOp, fmaps: ReadonlyMap<string, FeatureMap>, arch: Arch): Stage {
@@ -177,32 +179,38 @@ export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
   const passes = weightPasses(ctx, spec);
   for (const pass of passes) {
     const weightBufs = new Map<Stage, WeightBuf[]>();
+    // Every buffer of the pass, then one block per bank group (no fragmentation inside a group).
+    const wanted: { s: Stage; grp: number; j0: number; j1: number; group: BankGroup; size: number; bias: number }[] = [];
     for (const s of spec.stages) {
       if (s.kind === 'conv') {
         const op = s.op as ConvOp;
         const L = convWeightLayout(op, arch, s.inputs[0]!.c, s.out.c);
         const [j0, j1] = pass ?? [0, L.ocg];
-        const bufs: WeightBuf[] = [];
-        for (let grp = 0; grp < op.groups; grp++) {
-          const n = j1 - j0;
-          const base = space(ctx, cw).allocate(n * L.filterAddrs);
-          const biasBase = space(ctx, bias).allocate(n);
-          if (base === undefined || biasBase === undefined) throw new CapacityError(`${spec.name}: the filters of ${op.node.name} (${n * L.filterAddrs} addresses per CONVW bank) do not fit`);
-          bufs.push({ id: ctx.nextBuffer++, base, biasBase, j0, j1, grp, phys: [...physKeys(cw, base, n * L.filterAddrs), ...physKeys(bias, biasBase, n)] });
-        }
-        weightBufs.set(s, bufs);
-        for (const buf of bufs) loadConvWeights(ctx, s, buf);
+        for (let grp = 0; grp < op.groups; grp++) wanted.push({ s, grp, j0, j1, group: cw, size: (j1 - j0) * L.filterAddrs, bias: j1 - j0 });
       } else if (s.kind === 'dw') {
         const op = s.op as ConvOp;
         const cg = Math.ceil(s.out.c / arch.dpu.icp);
-        const base = space(ctx, dw).allocate(op.kernel[0] * op.kernel[1] * cg);
-        const biasBase = space(ctx, bias).allocate(cg);
-        if (base === undefined || biasBase === undefined) throw new CapacityError(`${spec.name}: the depthwise filters of ${op.node.name} do not fit`);
-        const buf: WeightBuf = { id: ctx.nextBuffer++, base, biasBase, j0: 0, j1: cg, grp: 0, phys: [...physKeys(dw, base, op.kernel[0] * op.kernel[1] * cg), ...physKeys(bias, biasBase, cg)] };
-        weightBufs.set(s, [buf]);
-        loadDepthwiseWeights(ctx, s, buf);
+        wanted.push({ s, grp: 0, j0: 0, j1: cg, group: dw, size: op.kernel[0] * op.kernel[1] * cg, bias: cg });
       }
     }
+    const place = (g: BankGroup, sizes: number[]) => {
+      if (sizes.length === 0) return [];
+      const at = space(ctx, g).allocateAll(sizes);
+      if (!at) throw new CapacityError(`${spec.name}: the ${g.name} data of ${[...new Set(wanted.map((w) => w.s.op.node.name))].join(', ')} (${sizes.reduce((a, b) => a + b, 0)} addresses per bank) do not fit`);
+      return at;
+    };
+    const cwAt = place(cw, wanted.filter((w) => w.group === cw).map((w) => w.size));
+    const dwAt = place(dw, wanted.filter((w) => w.group === dw).map((w) => w.size));
+    const biasAt = place(bias, wanted.map((w) => w.bias));
+    let ci = 0;
+    let di = 0;
+    wanted.forEach((w, k) => {
+      const base = w.group === cw ? cwAt[ci++]! : dwAt[di++]!;
+      const buf: WeightBuf = { id: ctx.nextBuffer++, base, biasBase: biasAt[k]!, j0: w.j0, j1: w.j1, grp: w.grp, phys: [...physKeys(w.group, base, w.size), ...physKeys(bias, biasAt[k]!, w.bias)] };
+      weightBufs.set(w.s, [...(weightBufs.get(w.s) ?? []), buf]);
+      if (w.s.kind === 'conv') loadConvWeights(ctx, w.s, buf);
+      else loadDepthwiseWeights(ctx, w.s, buf);
+    });
     const lanes = pass ? { j0: pass[0], j1: pass[1] } : undefined;
     for (const [x0, x1] of plan.strips) new StripEmitter(ctx, spec, ringFor, weightBufs, x0, x1, lanes).run();
     if (passes.length > 1) for (const g of [cw, bias]) space(ctx, g).nextGroup();
@@ -259,6 +267,9 @@ function planGroup(ctx: GroupContext, spec: GroupSpec, tensorGroup: ReadonlyMap<
     const list: [number, number][] = [];
     for (let x = 0; x < Wout; x += width) list.push([x, Math.min(Wout, x + width)]);
     const dry = dryRun(ctx, spec, list[0]![0], list[0]![1]);
+    // Every strip's rings must fit the allocation: the widest stored row of any strip sets the size.
+    for (const [x0, x1] of list.slice(1))
+      for (const [name, [c0, c1]] of new Schedule(arch, spec, x0, x1).ringRange) dry.cols.set(name, Math.max(dry.cols.get(name) ?? 0, c1 - c0));
     // Fit: per bank group, the rings' sizes.
     const need = new Map<string, number>();
     for (const [name, groups] of dry.groups) {
@@ -703,7 +714,7 @@ class StripEmitter implements ScheduleSink {
         id: i,
         jump_bank: 1,
         jump_read: r.cg,
-        shift_read: op.q.shiftRead[i]!,
+        shift_read: (s.shiftRead ?? op.q.shiftRead)[i]!,
       });
     });
     const start = pixelAddr(outRing, this.depth, a, oc0, this.pp);

@@ -14,7 +14,8 @@ import type { XGraph } from '../xgraph/types';
 import { layoutDdr, type DdrLayout } from './ddr';
 import { ProgramBuilder, type LayerMark } from './emit';
 import { generateCopy, generateGroup, stageOf, type GroupContext, type GroupSpec } from './codegen';
-import { lower, type LoweredGraph, type Segment } from './lower';
+import { lower, type DpuOp, type LoweredGraph, type Segment } from './lower';
+import { chooseGroups, type FusionReport } from './fusion';
 import { Blob } from './weights';
 
 export interface CompileOptions {
@@ -38,6 +39,8 @@ export interface FusionGroup {
 
 export interface CompiledSegment {
   readonly index: number;
+  /** Optimized mode: the fusion candidates, the choice and the estimates. */
+  readonly fusion?: FusionReport;
   readonly instrs: Instr[];
   readonly comments: (string | undefined)[];
   readonly layers: LayerMark[];
@@ -81,43 +84,127 @@ export function compileModel(file: string, opts: CompileOptions): Compiled {
 /** Compile an already quantized graph (tests and the language server reuse the front half). */
 export function compileQuantized(model: string, g: XGraph, q: QuantizedGraph, opts: CompileOptions, t: Record<string, number> = {}, t0 = performance.now()): Compiled {
   const naive = opts.naive ?? false;
+  const arch = opts.arch;
   let s = performance.now();
-  const lg = lower(q, opts.arch);
-  const ddr = layoutDdr(lg, !naive);
+  const lg = lower(q, arch);
   t['lower'] = (performance.now() - s) / 1000;
+  // Fusion first (its cost estimates need addresses only for their strides, which a first layout gives),
+  // then the execution order of the groups, then the real DDR layout by liveness in that order.
+  s = performance.now();
+  const first = layoutDdr(lg, !naive);
+  const dpuSegments = lg.steps.flatMap((st) => (st.kind === 'dpu' ? [st.segment] : []));
+  const plans = dpuSegments.map((seg) => planSegment(lg, first, seg, opts, naive));
+  const step = new Map<number, number>();
+  const onChip = new Set<string>();
+  let k = 0;
+  let segIndex = 0;
+  for (const st of lg.steps) {
+    if (st.kind === 'host') {
+      step.set(st.op.index, k++);
+      continue;
+    }
+    for (const u of plans[segIndex++]!.units) {
+      for (const op of u.ops) step.set(op.index, k);
+      // A chain's intermediates never reach DDR.
+      for (const op of u.ops.slice(0, -1)) onChip.add(op.output);
+      k++;
+    }
+  }
+  // Concatenations in place run nowhere; they sit at their inputs' latest step.
+  for (const op of lg.ops) if (!step.has(op.index)) step.set(op.index, Math.max(0, ...op.inputs.map((i) => step.get(lg.producer.get(i) ?? -1) ?? 0)));
+  const ddr = layoutDdr(lg, !naive, { step, onChip });
+  t['fuse'] = (performance.now() - s) / 1000;
   s = performance.now();
   const blob = new Blob();
   const segments: CompiledSegment[] = [];
-  const dpuSegments = lg.steps.flatMap((st) => (st.kind === 'dpu' ? [st.segment] : []));
   let done = 0;
   const total = lg.ops.length;
-  for (const seg of dpuSegments) segments.push(compileSegment(lg, ddr, seg, blob, opts, naive, () => opts.onProgress?.('generate', ++done, total)));
+  plans.forEach((plan, i) => segments.push(generateSegment(lg, ddr, dpuSegments[i]!, plan, blob, opts, naive, () => opts.onProgress?.('generate', ++done, total))));
   t['generate'] = (performance.now() - s) / 1000;
-  return { model, arch: opts.arch, mode: naive ? 'naive' : 'optimized', graph: g, q, lowered: lg, ddr, segments, weights: blob.bytes(), seconds: (performance.now() - t0) / 1000, timings: t };
+  return { model, arch, mode: naive ? 'naive' : 'optimized', graph: g, q, lowered: lg, ddr, segments, weights: blob.bytes(), seconds: (performance.now() - t0) / 1000, timings: t };
 }
 
-function compileSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, blob: Blob, opts: CompileOptions, naive: boolean, tick: () => void): CompiledSegment {
-  const b = new ProgramBuilder(opts.arch);
-  const ctx: GroupContext = { arch: opts.arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map() };
+interface Unit {
+  readonly name: string;
+  readonly nodes: string[];
+  readonly template: string;
+  readonly ops: DpuOp[];
+  readonly spec?: GroupSpec;
+}
+
+interface SegmentPlan {
+  readonly units: Unit[];
+  readonly fusion?: FusionReport;
+}
+
+/** The groups of a segment, in execution order: one per operation (naive), or the strategy's choice. */
+function planSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, opts: CompileOptions, naive: boolean): SegmentPlan {
+  const arch = opts.arch;
+  if (naive)
+    return {
+      units: seg.ops
+        .filter((op) => !(op.kind === 'concat' && ddr.inPlaceConcats.has(op.node.name)))
+        .map((op) => ({ name: op.node.name, nodes: [op.node.name], template: op.kind === 'concat' ? 'copy' : 'single', ops: [op] })),
+    };
+  // Throughput mode: each core's share of the DDR.
+  const share = Math.min(arch.derived.axiBytesPerCyclePerCore, arch.derived.ddrBytesPerCycle / arch.cores);
+  const fusion = chooseGroups(lg, ddr, seg.ops, arch, share, opts.isCancelled);
+  const units = orderGroups(
+    lg,
+    fusion.chosen.map((c) => ({ name: c.spec.name, nodes: [...c.spec.nodes], template: c.template, ops: c.spec.nodes.map((n) => seg.ops.find((o) => o.node.name === n)!), ...(c.spec.stages.length ? { spec: c.spec } : {}) })),
+  );
+  return { units, fusion };
+}
+
+function generateSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, plan: SegmentPlan, blob: Blob, opts: CompileOptions, naive: boolean, tick: () => void): CompiledSegment {
+  const arch = opts.arch;
+  const b = new ProgramBuilder(arch);
+  const ctx: GroupContext = { arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map() };
   const groups: FusionGroup[] = [];
-  for (const op of seg.ops) {
+  let fusedIndex = 0;
+  for (const u of plan.units) {
     if (opts.isCancelled?.()) throw new CancelledError();
-    tick();
-    if (op.kind === 'concat') {
-      if (ddr.inPlaceConcats.has(op.node.name)) continue;
-      const out = lg.fmaps.get(op.output)!;
+    for (let k = 0; k < u.ops.length; k++) tick();
+    const fused = u.ops.length > 1 ? `${u.template}#${fusedIndex++}` : undefined;
+    if (u.template === 'copy') {
+      const op = u.ops[0]!;
       b.mark(op.node.name, [op.node.name], undefined, `concatenation copied through the chip${naive ? ' (naive mode)' : ''}`);
-      generateCopy(ctx, op.inputs.map((i) => lg.fmaps.get(i)!), out);
-      groups.push({ name: op.node.name, nodes: [op.node.name], template: 'copy' });
-      continue;
+      generateCopy(ctx, op.inputs.map((i) => lg.fmaps.get(i)!), lg.fmaps.get(op.output)!);
+    } else {
+      const spec: GroupSpec = u.spec ?? { name: u.name, stages: [stageOf(u.ops[0]!, lg.fmaps, arch)], nodes: u.nodes };
+      b.mark(u.name, u.nodes, fused);
+      generateGroup(ctx, spec);
     }
-    const spec: GroupSpec = { name: op.node.name, stages: [stageOf(op, lg.fmaps, opts.arch)], nodes: [op.node.name] };
-    b.mark(op.node.name, spec.nodes, undefined);
-    generateGroup(ctx, spec);
-    groups.push({ name: op.node.name, nodes: spec.nodes, template: 'single' });
+    groups.push({ name: fused ?? u.name, nodes: u.nodes, template: u.template });
   }
   const fin = b.finish();
-  return { index: seg.index, instrs: fin.instrs, comments: fin.comments, layers: fin.layers, groups, tokens: fin.tokens };
+  return { index: seg.index, instrs: fin.instrs, comments: fin.comments, layers: fin.layers, groups, tokens: fin.tokens, ...(plan.fusion ? { fusion: plan.fusion } : {}) };
+}
+
+/** Groups in an order where every group runs after the groups whose outputs it reads (topological;
+ * among ready groups, the one whose first operation comes first). */
+function orderGroups<T extends { ops: DpuOp[] }>(lg: LoweredGraph, units: T[]): T[] {
+  const owner = new Map<string, number>();
+  units.forEach((u, k) => u.ops.forEach((o) => owner.set(o.output, k)));
+  const deps = units.map((u, k) => new Set(u.ops.flatMap((o) => o.inputs.map((i) => owner.get(i)).filter((x): x is number => x !== undefined && x !== k))));
+  // Concatenations in place are no group: a reader of one depends on the producers of its inputs.
+  const viaConcat = (t: string): number[] => {
+    const op = lg.ops[lg.producer.get(t) ?? -1];
+    if (op?.kind !== 'concat') return [];
+    return op.inputs.flatMap((i) => (owner.has(i) ? [owner.get(i)!] : viaConcat(i)));
+  };
+  units.forEach((u, k) => u.ops.forEach((o) => o.inputs.forEach((i) => viaConcat(i).forEach((d) => d !== k && deps[k]!.add(d)))));
+  const first = units.map((u) => Math.min(...u.ops.map((o) => o.index)));
+  const done = new Set<number>();
+  const out: T[] = [];
+  while (out.length < units.length) {
+    let pick = -1;
+    for (let k = 0; k < units.length; k++) if (!done.has(k) && [...deps[k]!].every((d) => done.has(d)) && (pick < 0 || first[k]! < first[pick]!)) pick = k;
+    if (pick < 0) throw new Error('fusion groups depend on each other in a cycle (a bug in the template legality checks)');
+    done.add(pick);
+    out.push(units[pick]!);
+  }
+  return out;
 }
 
 /** Binary of a segment. */

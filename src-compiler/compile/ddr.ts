@@ -52,7 +52,15 @@ const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
  * @param concatInPlace  write concatenation inputs into their slices (optimized mode); otherwise a
  *   concatenation is a copy through the chip, as in DNNVM's unfused baseline.
  */
-export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean): DdrLayout {
+export interface Schedule {
+  /** Execution step of each operation (by op index); the ops of one fusion group share a step. */
+  readonly step: ReadonlyMap<number, number>;
+  /** Feature maps that never leave the chip (a fused chain's intermediates): no DDR. */
+  readonly onChip: ReadonlySet<string>;
+}
+
+export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean, schedule?: Schedule): DdrLayout {
+  const stepOf = (op: number) => (op < 0 ? -1 : schedule?.step.get(op) ?? op);
   const g = lg.q.graph;
   const modelInputs = new Set(g.inputs);
   const modelOutputs = new Set(g.outputs);
@@ -84,15 +92,15 @@ export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean): DdrLayout {
   };
 
   // Every tensor a DPU op touches, and host tensors that DPU ops read or write, need DDR.
-  const tensors = new Set<string>(lg.fmaps.keys());
+  const tensors = new Set<string>([...lg.fmaps.keys()].filter((t) => !schedule?.onChip.has(t)));
   const buffers = new Map<string, { size: number; first: number; last: number; reg: number }>();
   for (const t of tensors) {
     const { buffer } = root(t);
     const f = lg.fmaps.get(buffer) ?? lg.fmaps.get(t)!;
     const size = align(f.c * f.h * f.w);
-    const prod = lg.producer.get(t) ?? -1;
-    const uses = lg.consumers.get(t) ?? [];
-    const last = modelOutputs.has(t) ? lg.ops.length : Math.max(prod, ...uses);
+    const prod = stepOf(lg.producer.get(t) ?? -1);
+    const uses = (lg.consumers.get(t) ?? []).map(stepOf);
+    const last = modelOutputs.has(t) ? Number.MAX_SAFE_INTEGER : Math.max(prod, ...uses);
     const reg = modelInputs.has(buffer) ? REG_INPUT : modelOutputs.has(buffer) ? REG_OUTPUT : REG_WORK;
     const b = buffers.get(buffer);
     if (!b) buffers.set(buffer, { size, first: prod, last, reg });
