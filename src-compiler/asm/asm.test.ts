@@ -165,7 +165,7 @@ describe('assembler', () => {
     expect(diags('.arch ZU7\n')).toEqual([['arch', 'ZU7', "unknown architecture 'ZU7'"]]);
     expect(diags('.arch ZU9\n', ZU2)).toEqual([['arch-mismatch', 'ZU9', 'the file asks for ZU9, but ZU2 was chosen (--arch or the editor setting); assembling for ZU2']]);
     expect(diags('.layer a\n.layer a\n')).toEqual([['duplicate-symbol', 'a', "layer 'a' is already marked above: layer names are unique"]]);
-    expect(diags('.frobnicate 1\n')).toEqual([['directive', '.frobnicate', "unknown directive '.frobnicate' (directives: .arch, .ddr, .layer, .equ)"]]);
+    expect(diags('.frobnicate 1\n')).toEqual([['directive', '.frobnicate', "unknown directive '.frobnicate' (directives: .arch, .ddr, .layer, .equ, .segment)"]]);
     expect(diags('.equ X\n')).toEqual([['directive', '.equ X', '.equ takes a name and a value: .equ TILE_ROWS 8']]);
   });
 

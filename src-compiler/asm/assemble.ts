@@ -13,6 +13,7 @@ import { boardByName, DEFAULT_ARCH_NAME } from '../arch/presets';
 import type { DirectiveNode, Ident, InstructionNode, LineBody, LineNode, Span, ValueNode } from './ast';
 import { parseLines } from './parser';
 import { checkInstrAgainstArch } from './checks';
+import { DIRECTIVE_LIST, directiveSpec } from './directives';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -68,6 +69,17 @@ export interface AsmLayer {
   readonly span: Span;
 }
 
+/** An instruction stream ending in END; a program has one, or several separated by `.segment` (the
+ * host runs work between them, as with a model whose CPU layers sit between DPU layers). */
+export interface AsmSegment {
+  readonly name: string;
+  /** Instructions [first, end). */
+  readonly first: number;
+  end: number;
+  /** 0-based line of the `.segment` directive (-1 for the implicit first segment). */
+  readonly line: number;
+}
+
 export interface AsmRegion {
   readonly name: string;
   readonly reg: number;
@@ -102,6 +114,8 @@ export interface AsmProgram {
   /** The `.arch` directive's reference as written, if any. */
   readonly archRef?: { readonly text: string; readonly span: Span };
   readonly instrs: AsmInstr[];
+  /** At least one; the first is implicit unless the program starts with `.segment`. */
+  readonly segments: AsmSegment[];
   readonly layers: AsmLayer[];
   readonly regions: AsmRegion[];
   readonly symbols: Map<string, AsmSymbol>;
@@ -148,8 +162,8 @@ function symbolSignature(s: AsmSymbol | undefined): string {
 const END_SPEC = specByMnemonic('END')!;
 const ENGINE_BITS = new Map<string, number>(ENGINES.map((e, i) => [e, 1 << i]));
 const DDR_ADDR_LIMIT = 2 ** 29;
-const REGION_KEYS = ['reg', 'size', 'offset', 'file'];
-const LAYER_KEYS = ['nodes', 'group'];
+const REGION_KEYS = directiveSpec('ddr')!.keys;
+const LAYER_KEYS = directiveSpec('layer')!.keys;
 
 class Deferred {
   constructor(readonly name: string) {}
@@ -177,6 +191,7 @@ class Assembler {
   private sink: { diags: Diagnostic[]; refs: SymbolRef[]; deps: [string, string][] } | undefined;
   private final = false;
   private endSeen = -1;
+  private readonly segments: AsmSegment[] = [{ name: 'main', first: 0, end: 0, line: -1 }];
 
   constructor(
     private readonly text: string,
@@ -198,19 +213,14 @@ class Assembler {
       i.word = word;
       word += i.spec.words;
     }
-    if (this.instrs.length > 0 && this.endSeen < 0) {
-      const last = this.instrs[this.instrs.length - 1]!;
-      this.base = 0;
-      const eol = this.text.indexOf('\n', last.end);
-      const at = eol < 0 ? this.text.length : eol;
-      this.diag('warning', 'no-end', last, 'the program has no END; the DPU would run past the last instruction: add END', [{ title: 'Insert END', edits: [{ start: at, end: at, newText: '\n    END' }] }]);
-    }
+    this.closeSegment();
     this.diags.sort((a, b) => a.start - b.start || a.end - b.end);
     const ok = !this.diags.some((d) => d.severity === 'error');
     return {
       arch: this.arch,
       ...(this.archRef ? { archRef: this.archRef } : {}),
       instrs: this.instrs,
+      segments: this.segments,
       layers: this.layers,
       regions: this.regions,
       symbols: this.symbols,
@@ -264,6 +274,41 @@ class Assembler {
         this.diag('warning', 'after-end', s, 'instructions after END never run: move END to the end of the program');
       if (layer >= 0) this.layers[layer]!.end = index + 1;
     }
+  }
+
+  /** Ends the current segment: it must end with END. */
+  private closeSegment(): void {
+    const seg = this.segments[this.segments.length - 1]!;
+    seg.end = this.instrs.length;
+    if (seg.end > seg.first && this.endSeen < 0) {
+      const last = this.instrs[seg.end - 1]!;
+      const base = this.base;
+      this.base = 0;
+      const eol = this.text.indexOf('\n', last.end);
+      const at = eol < 0 ? this.text.length : eol;
+      const what = this.segments.length > 1 ? `segment ${seg.name} has` : 'the program has';
+      this.diag('warning', 'no-end', last, `${what} no END; the DPU would run past the last instruction: add END`, [{ title: 'Insert END', edits: [{ start: at, end: at, newText: '\n    END' }] }]);
+      this.base = base;
+    }
+  }
+
+  private segmentDirective(d: DirectiveNode, line: number): void {
+    const v = d.args[0]?.values[0];
+    if (d.args.length !== 1 || d.args[0]!.key || !v || (v.kind !== 'symbol' && v.kind !== 'string')) {
+      this.diag('error', 'directive', d, '.segment takes one name: .segment conv_part2');
+      return;
+    }
+    const name = v.kind === 'symbol' ? v.name : v.value;
+    const cur = this.segments[this.segments.length - 1]!;
+    if (this.instrs.length === cur.first && cur.line < 0 && this.segments.length === 1) {
+      // The program starts with .segment: it names the first segment.
+      this.segments[0] = { name, first: 0, end: 0, line };
+      return;
+    }
+    if (this.segments.some((s) => s.name === name)) this.diag('error', 'duplicate-symbol', v, `segment '${name}' is already defined: segment names are unique`);
+    this.closeSegment();
+    this.segments.push({ name, first: this.instrs.length, end: this.instrs.length, line });
+    this.endSeen = -1;
   }
 
   /** A symbol, recording that the instruction being checked depends on what it means. */
@@ -541,8 +586,10 @@ class Assembler {
         return this.layerDirective(d, line);
       case 'equ':
         return this.equDirective(d, line);
+      case 'segment':
+        return this.segmentDirective(d, line);
       default:
-        this.diag('error', 'directive', d.name, `unknown directive '.${d.name.text}' (directives: .arch, .ddr, .layer, .equ)`);
+        this.diag('error', 'directive', d.name, `unknown directive '.${d.name.text}' (directives: ${DIRECTIVE_LIST})`);
     }
   }
 
@@ -577,7 +624,7 @@ class Assembler {
     }
   }
 
-  private keyArgs(d: DirectiveNode, allowed: string[]): { pos: ValueNode[]; keys: Map<string, { key: Ident; values: ValueNode[] }> } {
+  private keyArgs(d: DirectiveNode, allowed: readonly string[]): { pos: ValueNode[]; keys: Map<string, { key: Ident; values: ValueNode[] }> } {
     const pos: ValueNode[] = [];
     const keys = new Map<string, { key: Ident; values: ValueNode[] }>();
     for (const a of d.args) {

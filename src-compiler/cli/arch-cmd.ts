@@ -1,39 +1,11 @@
 // `dnnvm arch [NAME|FILE] [--json]`: the presets, or one architecture with its derived figures.
 
 import { resolveArch } from '../arch/load';
-import type { Arch } from '../arch/model';
+import { archJson } from '../arch/json';
 import { BOARD_PRESETS, DPU_CONFIGS, DPU_CONFIG_SOURCES } from '../arch/presets';
 import type { CliIO } from './io';
 import { optFlag, type ParsedArgs } from './args';
 import { table, si } from './table';
-
-export function archJson(a: Arch) {
-  const d = a.derived;
-  return {
-    name: a.name,
-    description: a.description,
-    cores: a.cores,
-    frequencyMHz: a.frequencyMHz,
-    dpu: a.dpu.name,
-    pp: a.dpu.pp,
-    icp: a.dpu.icp,
-    ocp: a.dpu.ocp,
-    peakOpsPerSecond: d.peakOpsPerSecond,
-    peakOpsPerCyclePerCore: d.peakOpsPerCyclePerCore,
-    ddrBytesPerSecond: d.ddrBytesPerSecond,
-    ddrPeakBytesPerSecond: d.ddrPeakBytesPerSecond,
-    ddrBytesPerCycle: d.ddrBytesPerCycle,
-    ddrLatencyCycles: d.ddrLatencyCycles,
-    axiBytesPerCyclePerCore: d.axiBytesPerCyclePerCore,
-    ridgeOpsPerByte: d.ridgeOpsPerByte,
-    ddr: a.ddr,
-    engines: { poolPP: a.dpu.poolPP, dwPP: a.dpu.dwPP, elewPP: a.dpu.elewPP, miscCP: a.dpu.miscCP },
-    limits: { convKernel: a.dpu.convKernel, convStride: a.dpu.convStride, nonlinear: a.dpu.nonlinear },
-    bankGroups: a.bankGroups,
-    onChipBytes: d.onChipBytes,
-    sources: a.sources,
-  };
-}
 
 export function runArch(p: ParsedArgs, io: CliIO): number {
   const json = optFlag(p, 'json');

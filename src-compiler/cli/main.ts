@@ -10,6 +10,7 @@ import { runAsm, runDisasm } from './asm-cmd';
 import { runBench } from './bench-cmd';
 import { runRun, runSim } from './sim-cmd';
 import { runImport } from './import-cmd';
+import { runCompile, runValidate } from './compile-cmd';
 import { processIO, type CliIO } from './io';
 
 interface Command {
@@ -65,6 +66,34 @@ export const COMMANDS: Command[] = [
       { name: 'xgraph', takesValue: true, help: 'write the canonical XGraph as JSON to this file' },
     ],
     run: runImport,
+  },
+  {
+    name: 'compile',
+    usage: 'dnnvm compile MODEL [--arch A] [--naive] [-o DIR] [--json]',
+    summary: 'compile a model (.onnx, .prototxt) to a program package; print the per-layer table',
+    options: [
+      ARCH,
+      { name: 'naive', takesValue: false, help: "DNNVM's unfused baseline: one layer at a time, every intermediate through DDR" },
+      OUT,
+      JSON_OPT,
+      { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel); without it weights are generated from a fixed seed' },
+      { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224: an input shape (symbolic ONNX dims, or a smaller image)' },
+      { name: 'no-golden', takesValue: false, help: 'skip the golden checksums (they run the integer reference, slow on big models)' },
+    ],
+    run: runCompile,
+  },
+  {
+    name: 'validate',
+    usage: 'dnnvm validate MODEL [--arch A] [--naive] [--json]',
+    summary: 'compile, run on a seeded input, compare bit for bit with the integer reference and with float',
+    options: [
+      ARCH,
+      { name: 'naive', takesValue: false, help: 'validate the unfused baseline' },
+      JSON_OPT,
+      { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel)' },
+      { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224' },
+    ],
+    run: runValidate,
   },
   {
     name: 'bench',

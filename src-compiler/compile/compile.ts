@@ -217,7 +217,8 @@ const quoteIfNeeded = (s: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? s : J
 /** The assembly text of a segment: target, DDR regions, layer markers, instructions. */
 export function segmentText(c: Compiled, seg: CompiledSegment, files: { weights: string; input?: string }): string {
   const out: string[] = [];
-  out.push(`; ${c.model}: DPU segment ${seg.index} compiled by dnnvm for ${c.arch.name} (${c.mode})`);
+  const ordinal = c.segments.indexOf(seg);
+  out.push(`; ${c.model}: ${c.segments.length > 1 ? `DPU segment ${ordinal} of ${c.segments.length}` : 'DPU program'} compiled by dnnvm for ${c.arch.name} (${c.mode})`);
   out.push(`; ${seg.instrs.length} instructions, ${seg.layers.length} layers, ${seg.tokens} dependency tokens`);
   out.push(`.arch ${c.arch.name}`, '');
   for (const r of c.ddr.regions) {

@@ -123,7 +123,6 @@ export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean, schedule?: S
       const off = next[b.reg]!;
       next[b.reg] = off + b.size;
       bufferOffset.set(name, off);
-      regions.push({ name: `${b.reg === REG_INPUT ? 'input' : 'output'}:${name}`, reg: b.reg, offset: off, size: b.size });
       continue;
     }
     noReuse += b.size;
@@ -139,7 +138,10 @@ export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean, schedule?: S
     bufferOffset.set(name, at);
     wsTop = Math.max(wsTop, at + b.size);
   }
+  // The model's inputs share one region (one file of initial data), as do its outputs.
+  if (next[REG_INPUT]! > 0) regions.push({ name: 'input', reg: REG_INPUT, offset: 0, size: next[REG_INPUT]! });
   if (wsTop > 0) regions.push({ name: 'workspace', reg: REG_WORK, offset: 0, size: wsTop });
+  if (next[REG_OUTPUT]! > 0) regions.push({ name: 'output', reg: REG_OUTPUT, offset: 0, size: next[REG_OUTPUT]! });
 
   const places = new Map<string, DdrPlace>();
   for (const t of tensors) {

@@ -26,6 +26,10 @@ export interface FeatureMap {
 interface OpCommon {
   /** Index in program order. */
   readonly index: number;
+  /** Operations of the model this op performs: 2 per multiply-accumulate of a convolution, one per
+   * element a pool window or an eltwise input contributes. The basis of every ops/s figure (padding
+   * lanes and zero channels the hardware also computes are not counted). */
+  readonly ops: number;
   /** The XGraph node (its name is the operation's name). */
   readonly node: XNode;
   readonly inputs: readonly string[];
@@ -136,13 +140,21 @@ export function lower(q: QuantizedGraph, arch: Arch): LoweredGraph {
   for (const n of order) {
     const index = ops.length;
     if (n.device !== 'dpu') {
-      ops.push({ kind: 'host', index, node: n, inputs: n.inputs, output: n.outputs[0]!, outputs: n.outputs });
+      ops.push({ kind: 'host', index, node: n, inputs: n.inputs, output: n.outputs[0]!, outputs: n.outputs, ops: 0 });
       continue;
     }
     const nq = q.nodes.get(n.name);
     const dataInputs = n.op === 'conv' ? [n.inputs[0]!] : n.inputs;
     for (const t of [...dataInputs, n.outputs[0]!]) if (!fmaps.has(t)) fmaps.set(t, fmapOf(g, q, t, n));
-    const common = { index, node: n, inputs: dataInputs, output: n.outputs[0]! };
+    const outF = fmaps.get(n.outputs[0]!)!;
+    const outElems = outF.c * outF.h * outF.w;
+    let opCount = 0;
+    if (n.op === 'conv') {
+      const cn = n as NodeOf<'conv'>;
+      opCount = 2 * outElems * (fmaps.get(dataInputs[0]!)!.c / cn.attrs.group) * cn.attrs.kernel[0] * cn.attrs.kernel[1];
+    } else if (n.op === 'pool') opCount = outElems * (n as NodeOf<'pool'>).attrs.kernel[0] * (n as NodeOf<'pool'>).attrs.kernel[1];
+    else if (n.op === 'add' || n.op === 'mul' || n.op === 'relu') opCount = outElems * dataInputs.length;
+    const common = { index, node: n, inputs: dataInputs, output: n.outputs[0]!, ops: opCount };
     switch (n.op) {
       case 'conv': {
         if (nq?.kind !== 'conv') throw new Error(`lower: conv ${n.name} has no conv quantization`);

@@ -6,6 +6,7 @@ import type { Arch } from '../arch/model';
 import { bankName } from '../arch/model';
 import { ENGINES, INSTRUCTIONS, fieldBits, specByMnemonic, type FieldSpec, type InstrSpec } from '../isa/table';
 import { lineAt, type Analysis } from './analysis';
+import { DIRECTIVES, directiveSpec } from '../asm/directives';
 
 export interface CompletionItem {
   readonly label: string;
@@ -21,13 +22,6 @@ export interface CompletionItem {
   readonly replace: { readonly start: number; readonly end: number };
 }
 
-const DIRECTIVES: { name: string; snippet: string; doc: string }[] = [
-  { name: '.arch', snippet: '.arch ${1:ZU9}', doc: 'The target architecture: a preset, a DPU configuration or a quoted file.' },
-  { name: '.ddr', snippet: '.ddr ${1:name} reg=${2:0} size=${3:1024}', doc: 'A DDR region: name, base register, size, optional offset and initial data file.' },
-  { name: '.layer', snippet: '.layer ${1:name} nodes=${2:node} group=${3:group}', doc: 'A layer marker: the following instructions implement these XGraph nodes.' },
-  { name: '.equ', snippet: '.equ ${1:NAME} ${2:0}', doc: 'A named constant.' },
-];
-const DIRECTIVE_KEYS: Record<string, string[]> = { '.ddr': ['reg', 'size', 'offset', 'file'], '.layer': ['nodes', 'group'] };
 
 function fieldDoc(fs: FieldSpec): string {
   const legal = fs.values ? Object.keys(fs.values).join(', ') : `${fs.min}..${fs.max}`;
@@ -67,7 +61,7 @@ export function completions(a: Analysis, offset: number): CompletionItem[] {
     if (!word.startsWith('.'))
       for (const s of INSTRUCTIONS)
         items.push({ label: s.mnemonic, kind: 'mnemonic', detail: `${s.engine} engine, ${s.words} words`, documentation: s.doc, insertText: instructionSnippet(s, arch), snippet: true, sortText: `0${s.mnemonic}`, replace });
-    for (const d of DIRECTIVES) items.push({ label: d.name, kind: 'directive', documentation: d.doc, insertText: d.snippet, snippet: true, sortText: `1${d.name}`, replace });
+    for (const d of DIRECTIVES) items.push({ label: `.${d.name}`, kind: 'directive', detail: d.syntax, documentation: d.doc, insertText: d.snippet, snippet: true, sortText: `1${d.name}`, replace });
     return items;
   }
   const stmt = line.body.statement;
@@ -75,7 +69,7 @@ export function completions(a: Analysis, offset: number): CompletionItem[] {
   const valueOf = /([A-Za-z_][A-Za-z0-9_]*)\s*=\s*[^\s=,]*$/.exec(before);
   if (dir) {
     if (valueOf) return directiveValues(a, dir, valueOf[1]!, replace);
-    return (DIRECTIVE_KEYS[dir] ?? []).map((k) => ({ label: k, kind: 'key' as const, insertText: `${k}=`, replace }));
+    return (directiveSpec(dir.slice(1))?.keys ?? []).map((k) => ({ label: k, kind: 'key' as const, insertText: `${k}=`, replace }));
   }
   const mnemonic = /^\s*(?:[A-Za-z_][A-Za-z0-9_]*:\s*)?([A-Za-z]+)/.exec(before)?.[1];
   const spec = mnemonic ? specByMnemonic(mnemonic) : undefined;

@@ -5,6 +5,7 @@ import type { Span } from '../asm/ast';
 import { fieldBits, specByMnemonic, type FieldSpec } from '../isa/table';
 import { formatValue } from '../asm/format';
 import { absSpan, hitAt, type Analysis } from './analysis';
+import { directiveSpec } from '../asm/directives';
 
 export interface HoverResult {
   readonly markdown: string;
@@ -74,12 +75,8 @@ export function hover(a: Analysis, offset: number, extras: HoverExtras = {}): Ho
       }
       if (h.kind === 'argValue' && h.leaf.kind === 'symbol' && p.symbols.has(h.leaf.name))
         return { span: absSpan(h.line, h.leaf), markdown: `\`${h.leaf.name}\`: ${symbolText(a, h.leaf.name)}` };
-      const docs: Record<string, string> = {
-        arch: `**.arch** — the target architecture: ${p.arch.name} (${p.arch.description}).`,
-        ddr: '**.ddr** NAME reg=R size=S [offset=O] [file="data.bin"] — a DDR region; its name stands for the register in reg_id and for the offset in ddr_addr.',
-        equ: '**.equ** NAME value — a named constant.',
-      };
-      const md = docs[d];
+      const spec = directiveSpec(d);
+      const md = spec && `**${spec.syntax}** — ${spec.doc}${d === 'arch' ? `\n\nHere: ${p.arch.name} (${p.arch.description}).` : ''}`;
       return md ? { span: absSpan(h.line, h.dir.name), markdown: md } : undefined;
     }
     default:

@@ -2,8 +2,9 @@
 // engine and code name the assembler knows is highlighted, and nothing it does not know.
 
 import { ENGINES, INSTRUCTIONS } from './table';
+import { DIRECTIVES as DIRECTIVE_SPECS } from '../asm/directives';
 
-const DIRECTIVES = ['arch', 'ddr', 'layer', 'equ'];
+const DIRECTIVES = DIRECTIVE_SPECS.map((d) => d.name);
 
 function alt(words: Iterable<string>): string {
   return [...new Set(words)].sort((a, b) => b.length - a.length || a.localeCompare(b)).join('|');

@@ -73,7 +73,17 @@ class UnionFind {
 export function quantizeGraph(g: XGraph, calibrationInputs: readonly ReadonlyMap<string, Float32Array>[]): QuantizedGraph {
   const untagged = g.nodes.find((n) => !n.device);
   if (untagged) throw new Error(`quantizeGraph needs a partitioned graph (node ${untagged.name} has no device)`);
-  const stats = calibrate(g, calibrationInputs);
+  return quantizeFromStats(g, calibrate(g, calibrationInputs), calibrationInputs.length);
+}
+
+/**
+ * Quantization from calibration statistics (each tensor's largest magnitude over the calibration
+ * inputs): what quantizeGraph does after calibrating. A program package stores the statistics, so the
+ * same quantization is rebuilt without running the calibration again.
+ */
+export function quantizeFromStats(g: XGraph, stats: ReadonlyMap<string, number>, calibrationCount: number): QuantizedGraph {
+  const untagged = g.nodes.find((n) => !n.device);
+  if (untagged) throw new Error(`quantizeGraph needs a partitioned graph (node ${untagged.name} has no device)`);
   const dpu = g.nodes.filter((n) => n.device === 'dpu');
 
   // Tensors the DPU reads or writes are int8; the rest stay float.
@@ -168,7 +178,7 @@ export function quantizeGraph(g: XGraph, calibrationInputs: readonly ReadonlyMap
     if (t.kind === 'const') continue;
     tensors.set(k, intTensors.has(k) ? { kind: 'int8', fix: fix.get(k)! } : { kind: 'float' });
   }
-  return { graph: g, tensors, nodes, calibration: { method: 'max-abs', inputs: calibrationInputs.length } };
+  return { graph: g, tensors, nodes, calibration: { method: 'max-abs', inputs: calibrationCount, stats } };
 }
 
 function nodeParams(n: XNode, g: XGraph, fix: ReadonlyMap<string, number>, weightFix: ReadonlyMap<string, number>): NodeQuant {

@@ -75,5 +75,6 @@ export interface QuantizedGraph {
   readonly graph: XGraph;
   readonly tensors: ReadonlyMap<string, TensorQuant>;
   readonly nodes: ReadonlyMap<string, NodeQuant>;
-  readonly calibration: { readonly method: 'max-abs'; readonly inputs: number };
+  /** How the fix positions were found: the largest magnitude of each tensor over `inputs` samples. */
+  readonly calibration: { readonly method: 'max-abs'; readonly inputs: number; readonly stats: ReadonlyMap<string, number> };
 }

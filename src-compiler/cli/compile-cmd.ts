@@ -1,0 +1,149 @@
+// `dnnvm compile MODEL` and `dnnvm validate MODEL`.
+
+import * as path from 'node:path';
+import { resolveArch } from '../arch/load';
+import { DEFAULT_ARCH_NAME } from '../arch/presets';
+import { compileModel, type Compiled, type CompileOptions } from '../compile/compile';
+import { writePackage } from '../compile/package';
+import { simulateCompiled, type CompiledTiming } from '../compile/report';
+import { validateCompiled } from '../compile/validate';
+import { UserError } from '../util/errors';
+import { optFlag, optString, type ParsedArgs } from './args';
+import { displayPath } from './asm-cmd';
+import type { CliIO } from './io';
+import { si, table } from './table';
+
+/** Progress on stderr: one line per stage, redrawn in place on a terminal. */
+function progress(io: CliIO): (stage: string, done: number, total: number) => void {
+  let last = '';
+  return (stage, done, total) => {
+    const text = total > 1 ? `${stage} ${done}/${total}` : stage;
+    if (text === last) return;
+    last = text;
+    if (io.interactive) io.err(`\r\x1b[K${text}`);
+  };
+}
+
+/** Input shapes given as --input-shape name=1x3x224x224 (for models whose inputs are symbolic, or smaller images). */
+function inputShapes(p: ParsedArgs): Record<string, number[]> | undefined {
+  const v = optString(p, 'input-shape');
+  if (!v) return undefined;
+  const m = /^([^=]+)=(\d+(?:x\d+)*)$/.exec(v);
+  if (!m) throw new UserError(`--input-shape must be NAME=DxDxDxD (e.g. data=1x3x224x224), got '${v}'`);
+  return { [m[1]!]: m[2]!.split('x').map(Number) };
+}
+
+/** Compile options from the command line (shared by compile and validate). */
+export function compileSetup(p: ParsedArgs, io: CliIO, usage: string): { file: string; opts: CompileOptions } {
+  const file = p.positional[0];
+  if (!file || p.positional.length > 1) throw new UserError(`usage: ${usage}`);
+  const abs = path.resolve(io.cwd, file);
+  const arch = resolveArch(optString(p, 'arch') ?? DEFAULT_ARCH_NAME, io.cwd);
+  const weights = optString(p, 'weights');
+  const shapes = inputShapes(p);
+  // Interrupt (Ctrl-C) cancels at the next stage or group boundary, leaving existing files untouched.
+  let cancelled = false;
+  const onSigint = () => (cancelled = true);
+  process.once('SIGINT', onSigint);
+  return {
+    file: abs,
+    opts: {
+      arch,
+      naive: optFlag(p, 'naive'),
+      load: { ...(weights ? { weights: path.resolve(io.cwd, weights) } : {}), ...(shapes ? { inputShapes: shapes } : {}) },
+      onProgress: progress(io),
+      isCancelled: () => cancelled,
+    },
+  };
+}
+
+export function timingJson(c: Compiled, t: CompiledTiming) {
+  return {
+    model: c.model,
+    arch: c.arch.name,
+    mode: c.mode,
+    cores: t.cores,
+    compileSeconds: c.seconds,
+    compileTimings: c.timings,
+    cycles: t.cycles,
+    seconds: t.seconds,
+    instructions: t.instructions,
+    totalOps: t.totalOps,
+    opsPerSecond: t.opsPerSecond,
+    fps: t.fps,
+    rooflineFraction: t.rooflineFraction,
+    status: t.status,
+    segments: c.segments.length,
+    layers: t.layers.map((l) => ({ name: l.name, group: l.group, nodes: l.nodes, cycles: l.cycles, seconds: l.seconds, ops: l.ops, opsPerSecond: l.opsPerSecond, rooflineFraction: l.rooflineFraction, bound: l.bound })),
+    fusionGroups: c.segments.flatMap((s) => s.groups.map((g) => ({ name: g.name, template: g.template, nodes: g.nodes }))),
+    fusionCandidates: c.segments.flatMap((s) => s.fusion?.candidates ?? []).map((k) => ({ template: k.template, nodes: k.nodes, estimatedCycles: k.cycles })),
+  };
+}
+
+export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
+  const f = c.arch.frequencyMHz;
+  io.out(
+    table(
+      ['layer', 'group', 'ops', 'cycles', 'latency', 'ops/s', 'roofline', 'bound'],
+      t.layers.map((l) => [l.name.length > 48 ? l.name.slice(0, 45) + '...' : l.name, l.group, si(l.ops, 'OP'), Math.round(l.cycles).toLocaleString('en'), `${((l.cycles / f) | 0).toLocaleString('en')} us`, si(l.opsPerSecond, 'OP/s'), `${(100 * l.rooflineFraction).toFixed(0)}%`, l.bound]),
+    ),
+  );
+  io.out(
+    `\n${c.model}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode, ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
+      `total: ${Math.round(t.cycles).toLocaleString('en')} cycles = ${(t.seconds * 1e3).toFixed(2)} ms per image, ${t.fps.toFixed(1)} images/s, ${si(t.opsPerSecond, 'OP/s')} (${si(t.totalOps, 'OP')} per image, ${(100 * t.opsPerSecond / c.arch.derived.peakOpsPerSecond).toFixed(1)}% of peak), roofline fraction ${(100 * t.rooflineFraction).toFixed(0)}%\n` +
+      `${t.instructions.toLocaleString('en')} instructions; compiled in ${c.seconds.toFixed(2)} s (${Object.entries(c.timings).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ')})\n`,
+  );
+}
+
+export function runCompile(p: ParsedArgs, io: CliIO): number {
+  const { file, opts } = compileSetup(p, io, 'dnnvm compile MODEL [--arch A] [--naive] [-o DIR] [--json]');
+  const c = compileModel(file, opts);
+  const name = path.basename(file).replace(/\.(onnx|prototxt)$/i, '');
+  const dir = path.resolve(io.cwd, optString(p, 'output') ?? `${name}.${c.arch.name}${c.mode === 'naive' ? '.naive' : ''}`);
+  if (io.interactive) io.err('\r\x1b[Kwriting the package\n');
+  writePackage(c, dir, name, { golden: !optFlag(p, 'no-golden') });
+  const t = simulateCompiled(c, { isCancelled: opts.isCancelled! });
+  if (optFlag(p, 'json')) {
+    io.out(JSON.stringify({ ...timingJson(c, t), package: dir }, null, 1) + '\n');
+    return 0;
+  }
+  printTiming(io, c, t);
+  io.out(`package: ${displayPath(io, dir)}/ (${name}.dnnasm, .dnnbin, .weights.bin, .input.bin, .manifest.json)\n`);
+  return 0;
+}
+
+export function runValidate(p: ParsedArgs, io: CliIO): number {
+  const { file, opts } = compileSetup(p, io, 'dnnvm validate MODEL [--arch A] [--naive] [--json]');
+  const c = compileModel(file, opts);
+  const v = validateCompiled(c, { isCancelled: opts.isCancelled! });
+  if (io.interactive) io.err('\r\x1b[K');
+  const errors = v.problems.filter((x) => x.severity === 'error');
+  const json = {
+    model: c.model,
+    arch: c.arch.name,
+    mode: c.mode,
+    bitExact: v.bitExact,
+    layersChecked: v.layersChecked,
+    mismatches: v.mismatches,
+    problems: v.problems.map((x) => ({ severity: x.severity, code: x.code, message: x.message })),
+    ...(v.float ? { float: v.float } : {}),
+    macs: v.macs,
+    seconds: v.seconds,
+  };
+  if (optFlag(p, 'json')) io.out(JSON.stringify(json, null, 1) + '\n');
+  else {
+    io.out(`${displayPath(io, file)}: ${c.mode} for ${c.arch.name}: ${v.layersChecked} layers checked against the integer reference\n`);
+    for (const m of v.mismatches)
+      io.out(`  layer ${m.layer}: ${m.tensor} differs in ${m.differing} of ${m.total} bytes; first at channel ${m.first.c}, row ${m.first.y}, column ${m.first.x}: ${m.first.got}, expected ${m.first.want}\n`);
+    for (const e of errors.slice(0, 10)) io.out(`  ${e.message}\n`);
+    io.out(v.bitExact ? '  bit-exact: yes\n' : `  bit-exact: NO (first layer that differs: ${v.mismatches[0]?.layer ?? '(a simulator error, above)'})\n`);
+    if (v.float) for (const o of v.float.outputs) io.out(`  against the float model: output ${o.name} cosine ${o.cosine.toFixed(4)}, top-1 ${o.top1Agree ? 'agrees' : 'differs'}\n`);
+  }
+  return v.bitExact ? 0 : 1;
+}
+
+/** For tools: the model's name without its folder and extension. */
+export function modelName(file: string): string {
+  return path.basename(file).replace(/\.(onnx|prototxt)$/i, '');
+}
+
