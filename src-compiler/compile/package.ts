@@ -72,6 +72,8 @@ export interface WriteOptions {
   /** Compute golden checksums with the integer reference (slow for big models). Default true. */
   readonly golden?: boolean;
   readonly seed?: number;
+  /** Write the .dnnasm too (default true). An editor writes it itself, so as not to replace hand edits. */
+  readonly writeAsm?: boolean;
 }
 
 /** Writes the package and returns its manifest. */
@@ -151,9 +153,10 @@ export function writePackage(c: Compiled, dir: string, name: string, opts: Write
   writeFileAtomic(f.weights, new Uint8Array(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
   writeFileAtomic(f.input, new Uint8Array(inputBlob.buffer));
   writeFileAtomic(f.bin, bytesFromWords(all));
-  writeFileAtomic(f.asm, programText(c, { weights: rel(f.weights), input: rel(f.input) }));
-  writeFileAtomic(f.manifest, JSON.stringify(manifest, null, 1) + '\n');
-  return manifest;
+  const asm = programText(c, { weights: rel(f.weights), input: rel(f.input) });
+  if (opts.writeAsm !== false) writeFileAtomic(f.asm, asm);
+  writeFileAtomic(f.manifest, JSON.stringify({ ...manifest, asmSha256: sha256(Buffer.from(asm)) }, null, 1) + '\n');
+  return { ...manifest, asmSha256: sha256(Buffer.from(asm)), asmText: asm };
 }
 
 export interface Manifest {
@@ -166,6 +169,8 @@ export interface Manifest {
   readonly files: { readonly asm: string; readonly bin: string; readonly weights: string; readonly input: string };
   readonly quantization: { readonly calibrationInputs: number; readonly stats: Readonly<Record<string, number>> };
   readonly golden?: { readonly seed: number; readonly layers: readonly GoldenLayer[] };
+  /** sha256 of the assembly text this package generated (an edited file differs). */
+  readonly asmSha256: string;
   readonly segments: readonly { readonly index: number; readonly name: string; readonly firstWord: number; readonly words: number; readonly instructions: number }[];
 }
 
