@@ -90,7 +90,7 @@ export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
     ),
   );
   io.out(
-    `\n${c.model}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode, ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
+    `\n${c.model}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} images each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
       `total: ${Math.round(t.cycles).toLocaleString('en')} cycles = ${(t.seconds * 1e3).toFixed(2)} ms per image, ${t.fps.toFixed(1)} images/s, ${si(t.opsPerSecond, 'OP/s')} (${si(t.totalOps, 'OP')} per image, ${(100 * t.opsPerSecond / c.arch.derived.peakOpsPerSecond).toFixed(1)}% of peak), roofline fraction ${(100 * t.rooflineFraction).toFixed(0)}%\n` +
       `${t.instructions.toLocaleString('en')} instructions; compiled in ${c.seconds.toFixed(2)} s (${Object.entries(c.timings).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ')})\n`,
   );

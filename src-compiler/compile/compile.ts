@@ -172,7 +172,7 @@ function planSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, opts: Compi
 function generateSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, plan: SegmentPlan, blob: Blob, opts: CompileOptions, naive: boolean, tick: () => void): CompiledSegment {
   const arch = opts.arch;
   const b = new ProgramBuilder(arch);
-  const ctx: GroupContext = { arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map() };
+  const ctx: GroupContext = { arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map(), augment: !naive };
   const groups: FusionGroup[] = [];
   let fusedIndex = 0;
   for (const u of plan.units) {

@@ -21,6 +21,12 @@ export interface FeatureMap {
   readonly w: number;
   /** Fix position (real = int * 2^-fix). */
   readonly fix: number;
+  /**
+   * A channel-augmented view of a DDR map (codegen.ts channelAugmented): pixel u holds the channels of
+   * source columns u - left .. u - left + k - 1, loaded by overlapping LOAD reads; it has no place of
+   * its own in DDR.
+   */
+  readonly augmented?: { readonly source: FeatureMap; readonly k: number; readonly left: number };
 }
 
 interface OpCommon {
