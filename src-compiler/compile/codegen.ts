@@ -298,9 +298,9 @@ function generateWhole(ctx: GroupContext, spec: GroupSpec): void {
       if (s.kind === 'conv') {
         const op = s.op as ConvOp;
         const L = convWeightLayout(op, arch, s.inputs[0]!.c, s.out.c);
-        const [j0, j1] = pass ?? [0, L.ocg];
+        const [j0, j1] = pass ? [pass.j0, pass.j1] : [0, L.ocg];
         const per = weightTile(arch, L.filterAddrs, j1 - j0, Math.ceil(s.out.h / arch.dpu.pp) * s.out.w);
-        for (let grp = 0; grp < op.groups; grp++)
+        for (let grp = pass?.grp ?? 0; grp < (pass ? pass.grp + 1 : op.groups); grp++)
           for (let t = j0; t < j1; t += per) wanted.push({ s, grp, j0: t, j1: Math.min(j1, t + per), group: cw, size: (Math.min(j1, t + per) - t) * L.filterAddrs, bias: Math.min(j1, t + per) - t });
       } else if (s.kind === 'dw') {
         const op = s.op as ConvOp;
@@ -340,7 +340,8 @@ function generateWhole(ctx: GroupContext, spec: GroupSpec): void {
     // The first tile loads ahead of the input rows, so that it is there with the first rows.
     const [firstStage, firstBufs] = [...weightBufs][0] ?? [];
     if (firstStage && firstBufs?.[0]) ensureWeights(firstStage, firstBufs[0]);
-    const lanes = pass ? { j0: pass[0], j1: pass[1] } : undefined;
+    // Output lanes the pass saves (a grouped convolution's group g owns lanes g x ocg on).
+    const lanes = pass ? { j0: pass.grp * pass.ocg + pass.j0, j1: pass.grp * pass.ocg + pass.j1 } : undefined;
     for (const [x0, x1] of plan.strips) {
       new StripEmitter(ctx, spec, ringFor, weightBufs, ensureWeights, x0, x1, lanes, loadedOnce).run();
       advancePhases();
@@ -395,22 +396,30 @@ function weightTile(arch: Arch, filterAddrs: number, groups: number, convCyclesP
   return Math.max(1, byBytes, Math.ceil(groups / MAX_TILES));
 }
 
+/** A weight pass: output-channel groups [j0, j1) of channel group grp (ocg groups per channel group). */
+interface WeightPass {
+  readonly grp: number;
+  readonly j0: number;
+  readonly j1: number;
+  readonly ocg: number;
+}
+
 /**
- * Output-channel-group ranges of the passes of a lone convolution whose filters exceed half the CONVW
- * bank depth (half, so that the next pass's filters load while this pass computes); [undefined] when
- * everything is resident in one pass.
+ * The passes of a lone convolution whose filters exceed half the CONVW bank depth (half, so that the
+ * next pass's filters load while this pass computes): runs of output-channel groups, one channel group
+ * of a grouped convolution at a time; [undefined] when everything is resident in one pass.
  */
-function weightPasses(ctx: GroupContext, spec: GroupSpec): ([number, number] | undefined)[] {
+function weightPasses(ctx: GroupContext, spec: GroupSpec): (WeightPass | undefined)[] {
   if (spec.stages.length !== 1 || spec.stages[0]!.kind !== 'conv') return [undefined];
   const s = spec.stages[0]!;
   const op = s.op as ConvOp;
   const L = convWeightLayout(op, ctx.arch, s.inputs[0]!.c, s.out.c);
   const depth = ctx.arch.dpu.bankDepth;
   if (L.ocg * L.filterAddrs * op.groups <= depth) return [undefined];
-  if (op.groups > 1) throw new CapacityError(`${spec.name}: the filters of grouped convolution ${op.node.name} do not fit the CONVW banks`);
   const per = Math.max(1, Math.floor(depth / 2 / L.filterAddrs));
-  const out: [number, number][] = [];
-  for (let j = 0; j < L.ocg; j += per) out.push([j, Math.min(L.ocg, j + per)]);
+  if (L.filterAddrs > depth) throw new CapacityError(`${op.node.name}: one filter takes ${L.filterAddrs} addresses of a CONVW bank (kernel ${op.kernel[0]}x${op.kernel[1]} x ${L.cg} channel groups), more than its ${depth}`);
+  const out: WeightPass[] = [];
+  for (let grp = 0; grp < op.groups; grp++) for (let j = 0; j < L.ocg; j += per) out.push({ grp, j0: j, j1: Math.min(L.ocg, j + per), ocg: L.ocg });
   return out;
 }
 

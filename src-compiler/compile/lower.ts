@@ -218,6 +218,9 @@ export function lower(q: QuantizedGraph, arch: Arch): LoweredGraph {
     } else run.push(op);
   }
   flush();
-  if (!steps.some((s) => s.kind === 'dpu')) throw new UserError(`${g.source.file}: no layer of the model runs on the DPU (${ops.length} host operations); nothing to compile`);
+  if (!steps.some((s) => s.kind === 'dpu')) {
+    const why = ops.slice(0, 5).map((o) => `${o.node.name}${o.node.deviceReason ? ` (${o.node.deviceReason})` : ''}`);
+    throw new UserError(`${g.source.file}: no layer of the model runs on the DPU, so there is nothing to compile; host layers: ${why.join('; ')}${ops.length > 5 ? `; and ${ops.length - 5} more` : ''}`);
+  }
   return { q, arch, ops, steps, fmaps, consumers, producer };
 }
