@@ -93,12 +93,12 @@ export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
   // Layers the DPU cannot run go to the CPU between DPU segments; say which and why.
   const host = c.lowered.steps.flatMap((st) => (st.kind === 'host' ? [st.op.node] : []));
   if (host.length > 0) {
-    io.out(`\n${host.length} layer${host.length > 1 ? 's run' : ' runs'} on the host CPU between DPU segments (not in the cycle counts):\n`);
+    io.out(`\n${host.length} layer${host.length > 1 ? 's run' : ' runs'} on the host CPU, before, between or after the DPU segments (not in the cycle counts):\n`);
     for (const n of host.slice(0, 20)) io.out(`  ${n.name} (${n.op})${n.deviceReason ? `: ${n.deviceReason}` : ''}\n`);
     if (host.length > 20) io.out(`  ... and ${host.length - 20} more (--json lists them all)\n`);
   }
   io.out(
-    `\n${c.model}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} images each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
+    `\n${displayPath(io, c.model)}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} images each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
       `total: ${Math.round(t.cycles).toLocaleString('en')} cycles = ${(t.seconds * 1e3).toFixed(2)} ms per image, ${t.fps.toFixed(1)} images/s, ${si(t.opsPerSecond, 'OP/s')} (${si(t.totalOps, 'OP')} per image, ${(100 * t.opsPerSecond / c.arch.derived.peakOpsPerSecond).toFixed(1)}% of peak), roofline fraction ${(100 * t.rooflineFraction).toFixed(0)}%\n` +
       `${t.instructions.toLocaleString('en')} instructions; compiled in ${c.seconds.toFixed(2)} s (${Object.entries(c.timings).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ')})\n`,
   );

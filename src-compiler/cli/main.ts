@@ -11,6 +11,7 @@ import { runBench } from './bench-cmd';
 import { runRun, runSim } from './sim-cmd';
 import { runImport } from './import-cmd';
 import { runCompile, runValidate } from './compile-cmd';
+import { runModel } from './model-cmd';
 import { processIO, type CliIO } from './io';
 
 interface Command {
@@ -96,6 +97,13 @@ export const COMMANDS: Command[] = [
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224' },
     ],
     run: runValidate,
+  },
+  {
+    name: 'model',
+    usage: 'dnnvm model [NAME] [-o FILE]',
+    summary: 'the built-in models (written by the project; weights from a fixed seed): list them, or write one',
+    options: [{ name: 'output', alias: 'o', takesValue: true, help: 'write the network definition to this file (default: stdout)' }],
+    run: runModel,
   },
   {
     name: 'bench',
