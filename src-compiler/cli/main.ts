@@ -4,6 +4,7 @@
 // trace), 2 an internal fault (a bug; the stack is printed only with DNNVM_DEBUG=1).
 
 import { CancelledError, UserError, formatLocated } from '../util/errors';
+import { limitsFromEnv } from '../util/limits';
 import { parseArgs, type OptionSpec, type ParsedArgs } from './args';
 import { runArch } from './arch-cmd';
 import { runAsm, runDisasm } from './asm-cmd';
@@ -127,6 +128,7 @@ function help(io: CliIO): void {
 
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
+  for (const p of limitsFromEnv()) io.err(`warning: ${p}; ignored\n`);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     help(io);
     return name ? 0 : 1;

@@ -13,6 +13,7 @@ import { loadDdrImage, type SuppliedRegion } from '../sim/ddr-files';
 import { runFunctional } from '../sim/functional';
 import { programFromAsm, programFromWords, type SimProblem, type SimProgram } from '../sim/program';
 import { simulateSteadyState, simulateTiming, type TimingResult } from '../sim/timing';
+import { limits } from '../util/limits';
 import { chromeTrace } from '../sim/trace';
 import { UserError, type SourceLocation } from '../util/errors';
 import { writeFileAtomic } from '../util/fsx';
@@ -156,7 +157,7 @@ export function runSim(p: ParsedArgs, io: CliIO): number {
   const arch = lp.program.arch;
   const cores = parseCores(p, arch);
   const steady = optFlag(p, 'steady');
-  const simOptions = { cores, ...(tracePath ? { recordAllCores: true, bandwidthTimeline: true } : {}) };
+  const simOptions = { cores, maxCycles: limits().simulatedCycles, ...(tracePath ? { recordAllCores: true, bandwidthTimeline: true } : {}) };
   const r = steady ? simulateSteadyState(lp.program, simOptions) : simulateTiming(lp.program, simOptions);
   const errors = reportProblems(lp, r.problems, io);
   if (tracePath) {

@@ -166,7 +166,7 @@ describe('ONNX import', () => {
       const short = buildModel({ nodes: [{ op: 'Add', inputs: ['x', 'c'], outputs: ['y'] }], inputs: [['x', [2]]], outputs: ['y'], initializers: [{ name: 'c', dims: [2], data: [1] }] });
       expectUserError(() => importOnnx(short, 's.onnx'), /has 1 values but its dims \[2\] need 2/);
       const huge = buildModel({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [['x', [65536, 65536, 2]]], outputs: ['y'] });
-      expectUserError(() => importOnnx(huge, 'h.onnx'), /more than the 2147483647 supported/);
+      expectUserError(() => importOnnx(huge, 'h.onnx'), /more than the limit of 268435456; raise it with DNNVM_LIMITS="tensorElements=..."/);
     });
   });
 

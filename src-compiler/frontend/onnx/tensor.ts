@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../util/errors';
 import { resolveInside } from '../../util/paths';
-import { MAX_ELEMENTS, shapeText } from '../../xgraph/shapes';
+import { maxElements, shapeText } from '../../xgraph/shapes';
+import { limitHint } from '../../util/limits';
 import { ONNX_DTYPE, ONNX_DTYPE_NAME, type Int64, type PbTensor } from './schema';
 
 export function int64(v: Int64 | undefined | null): number {
@@ -73,7 +74,7 @@ export function readTensor(t: PbTensor, modelFile: string, what = `tensor '${t.n
   const shape = t.dims.map(int64);
   if (shape.some((d) => d < 0)) throw new UserError(`${what} has negative dims ${shapeText(shape)}`, { file: modelFile });
   const n = shape.reduce((a, b) => a * b, 1);
-  if (n > MAX_ELEMENTS) throw new UserError(`${what} declares ${n} elements ${shapeText(shape)}, more than the ${MAX_ELEMENTS} supported`, { file: modelFile });
+  if (n > maxElements()) throw new UserError(`${what} declares ${n} elements ${shapeText(shape)}, more than the limit of ${maxElements()}; ${limitHint('tensorElements')}`, { file: modelFile });
   const dt = t.data_type;
   const bytes = ELEM_BYTES[dt];
   if (bytes === undefined || dt === ONNX_DTYPE.BOOL || dt === ONNX_DTYPE.UINT8 || dt === ONNX_DTYPE.INT8)
