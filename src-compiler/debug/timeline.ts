@@ -1,0 +1,63 @@
+// The timeline's data from a session's timing run (timeline-model.ts describes it).
+
+import * as path from 'node:path';
+import { ENGINES, INSTRUCTIONS } from '../isa/table';
+import { END, START, instructionTiming } from '../sim/timing';
+import type { DebugEngine } from './session';
+import { TIMELINE_VERSION, type TimelineData } from './timeline-model';
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+export function timelineData(e: DebugEngine): TimelineData {
+  const t = e.trace;
+  const r = t.timing;
+  const p = e.program;
+  const E = ENGINES.length;
+  const lane: number[] = [];
+  const instr: number[] = [];
+  const start: number[] = [];
+  const end: number[] = [];
+  const wait: number[] = [];
+  const from: number[] = [];
+  const ddr: number[] = [];
+  for (let c = 0; c < t.cores; c++) {
+    const rec = r.times[c]!.rec;
+    for (let eng = 0; eng < E; eng++)
+      for (const i of r.graph.queues[eng]!) {
+        const s = rec[2 * i + START]!;
+        const en = rec[2 * i + END]!;
+        if (s < 0 || en < 0) continue;
+        const it = instructionTiming(r, i, c)!;
+        lane.push(c * E + eng);
+        instr.push(i);
+        start.push(round(s));
+        end.push(round(en));
+        wait.push(round(it.stall.token));
+        from.push(it.stall.tokenFrom ? ENGINES.indexOf(it.stall.tokenFrom as (typeof ENGINES)[number]) : -1);
+        ddr.push(round(it.stall.ddrContention));
+      }
+  }
+  const mnemonics = INSTRUCTIONS.map((s) => s.mnemonic);
+  const ops = p.instrs.slice(0, p.count).map((ins) => mnemonics.indexOf(ins.spec.mnemonic));
+  let at = 0;
+  const layers = r.layers.map((l) => {
+    const span = { name: l.name, start: round(at), end: round(at + l.incrementalCycles), line: l.line ?? 0 };
+    at += l.incrementalCycles;
+    return span;
+  });
+  return {
+    version: TIMELINE_VERSION,
+    file: path.basename(e.loaded.file),
+    arch: r.arch,
+    cores: t.cores,
+    cycles: r.cycles,
+    frequencyHz: r.frequencyHz,
+    engines: [...ENGINES],
+    lines: p.lines ? Array.from(p.lines.subarray(0, p.count)) : new Array(p.count).fill(0),
+    ops,
+    mnemonics,
+    bars: { lane, instr, start, end, wait, from, ddr },
+    layers,
+    cursor: { cycle: e.cycle, position: e.position, events: t.events },
+  };
+}
