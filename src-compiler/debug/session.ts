@@ -131,6 +131,8 @@ const hex = (n: number) => '0x' + n.toString(16);
 export interface SessionOptions {
   /** Bytes for snapshots and undo logs over all cores (default 512 MiB). */
   readonly memoryBytes?: number;
+  /** Work between checkpoints, in the units of CoreMemoryOptions.work (default 10 M, about 10 ms). */
+  readonly checkpointSpacing?: number;
 }
 
 export class DebugEngine {
@@ -153,6 +155,7 @@ export class DebugEngine {
   private readonly seenProblems = new Set<string>();
   private pauseRequested = false;
   private readonly budget: number;
+  private readonly spacing: number | undefined;
   private readonly lineIndex: { line: number; instr: number }[];
 
   constructor(
@@ -163,6 +166,7 @@ export class DebugEngine {
     this.trace = new Trace(loaded.program, loaded.cores);
     this.memories = new Array(this.trace.cores).fill(undefined);
     this.budget = options.memoryBytes ?? 512 * 1024 * 1024;
+    this.spacing = options.checkpointSpacing;
     const p = this.program;
     this.lineIndex = [];
     if (p.lines) for (let i = 0; i < p.count; i++) this.lineIndex.push({ line: p.lines[i]!, instr: i });
@@ -261,6 +265,7 @@ export class DebugEngine {
       m = new CoreMemory(this.program, this.loaded.newDdr(), (j) => this.trace.evInstr[this.trace.coreEvents[c]![j]!]!, {
         budgetBytes: this.budget / this.cores,
         work: (i) => costs.macs[i]! + 6 * costs.bytes[i]! + 2000,
+        ...(this.spacing !== undefined ? { spacing: this.spacing } : {}),
         onProblem: (pr) => {
           const key = `${pr.instr}:${pr.code}`;
           if (this.seenProblems.has(key)) return;
