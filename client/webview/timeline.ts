@@ -153,7 +153,12 @@ function draw(): void {
         ctx.fillRect(wa, top + 6, Math.max(0, a - wa), LANE_HEIGHT - 12);
         ctx.globalAlpha = 1;
       }
-      if (runA >= 0 && a <= runB + 1) runB = Math.max(runB, b);
+      if (b - a >= 4) {
+        // Wide enough to tell apart: its own rectangle, a pixel short so neighbours show a gap.
+        flush();
+        ctx.fillStyle = ENGINE_COLORS[eng]!;
+        ctx.fillRect(a, top + 3, b - a - 1, LANE_HEIGHT - 6);
+      } else if (runA >= 0 && a <= runB + 1) runB = Math.max(runB, b);
       else {
         flush();
         runA = a;

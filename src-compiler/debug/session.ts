@@ -959,7 +959,7 @@ export class DebugEngine {
     }
     const e = parseExpression(text);
     const v = evaluate(e, this.env(f.core, instr, this.cycle));
-    return typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : String(v);
+    return typeof v === 'number' ? String(Number(v.toFixed(4))) : String(v);
   }
 
   // ---- Exports ----------------------------------------------------------------------------------
