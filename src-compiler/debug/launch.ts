@@ -160,7 +160,7 @@ export function cloneDdr(d: DdrImage): DdrImage {
   d.regions.forEach((r, k) => {
     const c = copy.regions[k]!;
     c.data.set(r.data);
-    c.init = r.init ? Uint8Array.from(r.init) : undefined;
+    c.init = r.init ? r.init.slice() : undefined;
   });
   return copy;
 }

@@ -10,7 +10,8 @@
 //      memory budget (past it, every other one is dropped and the spacing doubles);
 //   then executes forward from the checkpoint. The first checkpoint is the initial state.
 //
-// The race checker sees every instruction once, in the first execution: replays run with it paused.
+// The machine runs without the race checker (a replay would look like races to it); the session's
+// program-order check (session.ts) is the one that looks for races.
 
 import { FunctionalMachine, type MachineRegisters } from '../sim/functional';
 import { SAVE } from '../sim/fields';
@@ -62,7 +63,7 @@ export class CoreMemory {
   readonly machine: FunctionalMachine;
   /** Events of this core done. */
   pos = 0;
-  /** The furthest position executed so far (with the race checks on). */
+  /** The furthest position executed so far. */
   frontier = 0;
   private readonly undo: UndoRecord[] = [];
   private undoHead = 0;
@@ -91,7 +92,7 @@ export class CoreMemory {
     private readonly instrAt: (local: number) => number,
     private readonly options: CoreMemoryOptions,
   ) {
-    this.machine = new FunctionalMachine(program, ddr, { maxProblems: Infinity });
+    this.machine = new FunctionalMachine(program, ddr, { maxProblems: Infinity, checkRaces: false });
     const banks = this.machine.banks;
     let w = 1;
     for (let id = 0; id < banks.bankCount; id++) w = Math.max(w, banks.width[id]!);
@@ -182,7 +183,6 @@ export class CoreMemory {
     const i = this.instrAt(this.pos);
     const m = this.machine;
     const fresh = this.pos === this.frontier;
-    m.setRaceChecks(fresh);
     const regs = m.saveRegisters();
     const problemsBefore = m.problems.length;
     this.nAddr = 0;
@@ -252,9 +252,9 @@ export class CoreMemory {
     return {
       pos: this.pos,
       regs: this.machine.saveRegisters(),
-      data: Int8Array.from(b.data),
-      init: Uint8Array.from(b.init),
-      ddr: this.written.map((r) => ({ data: Int8Array.from(r.data), init: r.init ? Uint8Array.from(r.init) : undefined })),
+      data: b.data.slice(),
+      init: b.init.slice(),
+      ddr: this.written.map((r) => ({ data: r.data.slice(), init: r.init ? r.init.slice() : undefined })),
     };
   }
 

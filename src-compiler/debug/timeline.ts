@@ -4,14 +4,18 @@ import * as path from 'node:path';
 import { ENGINES, INSTRUCTIONS } from '../isa/table';
 import { END, START, instructionTiming } from '../sim/timing';
 import type { DebugEngine } from './session';
-import { TIMELINE_VERSION, type TimelineData } from './timeline-model';
+import type { Trace } from './trace';
+import { TIMELINE_VERSION, type Cursor, type TimelineData } from './timeline-model';
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
 export function timelineData(e: DebugEngine): TimelineData {
-  const t = e.trace;
+  return timelineFromTrace(e.trace, path.basename(e.loaded.file), { cycle: e.cycle, position: e.position, events: e.trace.events });
+}
+
+export function timelineFromTrace(t: Trace, file: string, cursor: Cursor): TimelineData {
   const r = t.timing;
-  const p = e.program;
+  const p = t.program;
   const E = ENGINES.length;
   const lane: number[] = [];
   const instr: number[] = [];
@@ -47,7 +51,7 @@ export function timelineData(e: DebugEngine): TimelineData {
   });
   return {
     version: TIMELINE_VERSION,
-    file: path.basename(e.loaded.file),
+    file,
     arch: r.arch,
     cores: t.cores,
     cycles: r.cycles,
@@ -58,6 +62,6 @@ export function timelineData(e: DebugEngine): TimelineData {
     mnemonics,
     bars: { lane, instr, start, end, wait, from, ddr },
     layers,
-    cursor: { cycle: e.cycle, position: e.position, events: t.events },
+    cursor,
   };
 }

@@ -77,10 +77,10 @@ describe('FunctionalMachine debugger API', () => {
     expect(saved).toBe(m.ddr.byName('output')!.size);
   });
 
-  it('restoring registers and memories, then replaying, gives the same state; paused race checks see no replay', () => {
+  it('restoring registers and memories, then replaying, gives the same state', () => {
     const { program, ddr } = pipelined();
     const order = timeOrder(program);
-    const m = new FunctionalMachine(program, ddr());
+    const m = new FunctionalMachine(program, ddr(), { checkRaces: false });
     const half = Math.floor(order.length / 2);
     for (let k = 0; k < half; k++) m.execute(order[k]!);
     const regs = m.saveRegisters();
@@ -92,29 +92,17 @@ describe('FunctionalMachine debugger API', () => {
     for (let k = half; k < order.length; k++) m.execute(order[k]!);
     const final = Int8Array.from(m.banks.data);
     const finalOut = Int8Array.from(out.data);
-    // Back to the middle and forward again, with the race checks paused: replaying a SAVE after the
-    // CONV of the next tile would otherwise look like a write-after-read race.
+    // Back to the middle and forward again.
     m.restoreRegisters(regs);
     m.banks.data.set(banks);
     m.banks.init.set(init);
     out.data.set(outData);
     out.init!.set(outInit);
-    m.setRaceChecks(false);
     for (let k = half; k < order.length; k++) m.execute(order[k]!);
-    m.setRaceChecks(true);
     expect(Buffer.from(m.banks.data).equals(Buffer.from(final))).toBe(true);
     expect(Buffer.from(out.data).equals(Buffer.from(finalOut))).toBe(true);
     expect(m.result().problems).toEqual([]);
     expect(m.executed).toBe(order.length);
-  });
-
-  it('replaying with the race checks on reports the replay as races (why the debugger pauses them)', () => {
-    const { program, ddr } = pipelined();
-    const m = new FunctionalMachine(program, ddr());
-    for (let i = 0; i < program.count; i++) m.execute(i);
-    // Run everything again: each write now follows a later instruction's access of the same place.
-    for (let i = 0; i < program.count; i++) m.execute(i);
-    expect(m.result().problems.some((p) => p.code === 'race' || p.code === 'order')).toBe(true);
   });
 
   it('refuses an instruction index outside the program', () => {

@@ -103,8 +103,6 @@ export class FunctionalMachine {
   private errors = 0;
   private readonly maxProblems: number;
   private readonly races?: RaceChecker;
-  /** False while a debugger replays instructions the race checker has already seen. */
-  private racesOn = true;
   /** Told before every bank and DDR write (a debugger's undo log and data breakpoints). */
   observer: WriteObserver | undefined;
   private readonly deps: DepAnalysis;
@@ -165,7 +163,8 @@ export class FunctionalMachine {
    * Execute instruction `i` now, whatever pc is (pc does not move): a debugger runs the instructions in
    * the order the timing simulation starts them. The caller keeps each engine's instructions in program
    * order (INIT state and the ELEWINIT queue belong to their engine) and every token taker after its
-   * giver; the race checker (when on) then reports accesses that no token orders.
+   * giver. (A machine that executes an instruction twice, as a debugger replaying from a checkpoint
+   * does, runs without the race checker: it would take the replay for races.)
    */
   execute(i: number): void {
     const p = this.program;
@@ -211,12 +210,6 @@ export class FunctionalMachine {
       if (!(e instanceof Abort)) throw e;
     }
     this.executed++;
-  }
-
-  /** Turn the race checks off while replaying instructions they have seen (they would see a later
-   * writer before an earlier one), and on again at the point where they stopped. */
-  setRaceChecks(on: boolean): void {
-    this.racesOn = on;
   }
 
   /** The state besides the memories, to restore with restoreRegisters (the arrays are not copied:
@@ -313,7 +306,7 @@ export class FunctionalMachine {
     const ab = b.addrBase[id]!;
     const data = b.data;
     const init = b.init;
-    const races = this.racesOn ? this.races : undefined;
+    const races = this.races;
     let a = addr % depth;
     for (let k = 0; k < n; ) {
       const g = ab + a;
@@ -335,7 +328,7 @@ export class FunctionalMachine {
     const bb = b.byteBase[id]!;
     const ab = b.addrBase[id]!;
     const data = b.data;
-    const races = this.racesOn ? this.races : undefined;
+    const races = this.races;
     const observer = this.observer;
     let a = addr % depth;
     for (let k = 0; k < n; ) {
@@ -427,7 +420,7 @@ export class FunctionalMachine {
           pix[c] = data[src + c]!;
         }
       }
-      if (!broadcast && this.races && this.racesOn) this.races.ddrRead(i, region, src, ch);
+      if (!broadcast && this.races) this.races.ddrRead(i, region, src, ch);
       this.writeBytes(i, bankId, v[LOAD.bank_addr]! + p * jw, pix, 0, run);
     }
   }
@@ -480,7 +473,7 @@ export class FunctionalMachine {
       if (this.observer) this.observer.ddr(i, region, dst, n);
       region.data.set(pix.subarray(0, n), dst);
       if (region.init) region.init.fill(1, dst, dst + n);
-      if (this.races && this.racesOn) this.races.ddrWrite(i, region, dst, n);
+      if (this.races) this.races.ddrWrite(i, region, dst, n);
     }
   }
 
