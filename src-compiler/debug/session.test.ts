@@ -99,6 +99,47 @@ describe('debugging engine', () => {
     expect(e.cycle).toBe(t.timing.times[0]!.rec[2 * (conv + 1) + START]);
   });
 
+  it('pauses a long continue between slices, and runs one segment of a multi-segment program', async () => {
+    const { file } = pipelinedFile();
+    const e = new DebugEngine(loadDebugProgram({ program: file }));
+    // A data breakpoint no instruction triggers makes continue execute every instruction, a slice at a time.
+    const id = e.dataIdFromText('ddr:input@0+1');
+    expect('dataId' in id).toBe(true);
+    e.setDataBreakpoints([{ dataId: (id as { dataId: string }).dataId }]);
+    let slices = 0;
+    // Slices of 0 ms: a yield after every instruction; the pause comes during the third.
+    const stop = await e.run(
+      true,
+      0,
+      async () => {
+        if (++slices === 3) e.pause();
+      },
+      0,
+    );
+    expect(stop.reason).toBe('pause');
+    expect(e.position).toBe(e.trace.coreEvents[0]![2]! + 1);
+    expect((await e.run(true, 0, async () => undefined, 0)).reason).toBe('end');
+
+    // Two segments: the fixture and a copy of its instructions after `.segment second`.
+    const text = fs.readFileSync(FIXTURE, 'utf8');
+    const body = text
+      .split('\n')
+      .filter((l) => /^\s+[A-Z]+(\s|$)/.test(l))
+      .join('\n');
+    const two = path.join(tmp, 'two.dnnasm');
+    for (const f of fs.readdirSync(path.dirname(FIXTURE))) if (f.endsWith('.bin')) fs.copyFileSync(path.join(path.dirname(FIXTURE), f), path.join(tmp, f));
+    fs.writeFileSync(two, `${text}\n.segment second\n${body}\n`);
+    const seg = new DebugEngine(loadDebugProgram({ program: two, segment: 'second', cores: 1 }));
+    expect(seg.program.count).toBe(36);
+    expect(seg.loaded.segment).toEqual({ name: 'second', index: 1, count: 2 });
+    const firstLines = text.split('\n').length;
+    const [inFirst, inSecond] = seg.setBreakpoints(two, [{ line: 16 }, { line: firstLines + 3 }]);
+    expect(inFirst).toMatchObject({ verified: false, message: 'this instruction is in segment main; the session runs segment second (set "segment" in the launch configuration)' });
+    expect(inSecond!.verified).toBe(true);
+    const end = await seg.run(true, 0);
+    expect(end.reason).toBe('breakpoint');
+  });
+
   it('evaluates conditions and hit counts as documented', () => {
     const env = (n: string) => ({ cycle: 120, core: 1, engine: 'CONV', length: 8 })[n];
     expect(evaluate(parseExpression('cycle >= 100 && core == 1 && engine == "conv"'), env)).toBe(true);

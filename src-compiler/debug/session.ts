@@ -641,7 +641,7 @@ export class DebugEngine {
    * start. Runs a slice at a time (yielding between slices) when it has to execute instructions, so
    * that pause() can stop it.
    */
-  async run(forward: boolean, core: number, yieldNow: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<Stop> {
+  async run(forward: boolean, core: number, yieldNow: () => Promise<void> = () => new Promise((r) => setImmediate(r)), sliceMs = 8): Promise<Stop> {
     this.pauseRequested = false;
     const k0 = this.position;
     if (forward && this.stopOnProblems && this.order.state === 'running' && this.orderStarted) await this.waitOrder();
@@ -665,7 +665,7 @@ export class DebugEngine {
     // Data breakpoints: execute the watched cores' events up to the limit.
     const watched = this.watchedCores();
     if (watched.length > 0) {
-      const found = forward ? await this.dataForward(k0, limit, watched, yieldNow) : await this.dataBackward(k0, limit, watched, yieldNow);
+      const found = forward ? await this.dataForward(k0, limit, watched, yieldNow, sliceMs) : await this.dataBackward(k0, limit, watched, yieldNow);
       if (found) return found;
     }
     this.position = limit;
@@ -690,7 +690,7 @@ export class DebugEngine {
     return j >= 0 ? s[j] : undefined;
   }
 
-  private async dataForward(k0: number, limit: number, watched: number[], yieldNow: () => Promise<void>): Promise<Stop | undefined> {
+  private async dataForward(k0: number, limit: number, watched: number[], yieldNow: () => Promise<void>, sliceMs: number): Promise<Stop | undefined> {
     for (const c of watched) this.memory(c);
     let t = performance.now();
     for (let k = k0; k < limit; k++) {
@@ -703,7 +703,7 @@ export class DebugEngine {
         this.position = k + 1;
         return this.dataStop(k, hits);
       }
-      if (performance.now() - t > 8) {
+      if (performance.now() - t >= sliceMs) {
         await yieldNow();
         t = performance.now();
         if (this.pauseRequested) {

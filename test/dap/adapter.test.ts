@@ -283,6 +283,16 @@ describe('dnnasm debug adapter over stdio (DebugClient)', () => {
     const back = await stopAfter(d, () => d.reverseContinueRequest({ threadId: 1 }));
     expect(back.body.reason).toBe('data breakpoint');
     expect(back.body.description).toMatch(new RegExp(`^CONV at line ${CONV}`));
+    // A DDR range: the last 16 bytes of the output region, which the last SAVE writes.
+    const ddr = await d.dataBreakpointInfoRequest({ name: 'ddr:output@0x3f0+16', asAddress: true });
+    expect(ddr.body.description).toBe('writes to DDR region output bytes 0x3f0..0x3ff');
+    await d.setDataBreakpointsRequest({ breakpoints: [{ dataId: ddr.body.dataId! }] });
+    await stopAfter(d, () => d.stepBackRequest({ threadId: 1 }));
+    const back2 = await stopAfter(d, () => d.reverseContinueRequest({ threadId: 1 }));
+    expect(back2.body.reason).toBe('entry');
+    const save = await stopAfter(d, () => d.continueRequest({ threadId: 1 }));
+    expect(save.body.reason).toBe('data breakpoint');
+    expect(save.body.description).toMatch(new RegExp(`^SAVE at line ${lineOf('bank_id=VB1[7]')} on core 0 wrote`));
     // A data breakpoint picked in the Variables view (the whole bank) works the same way.
     const mem = await vars(d, 'Memory');
     const groups = await children(d, mem.get('banks')!);
@@ -369,6 +379,10 @@ describe('dnnasm debug adapter over stdio (DebugClient)', () => {
     const p = (await pos) as DebugProtocol.Event;
     expect(p.body.cycle).toBeGreaterThanOrEqual(1000);
     await expect(d.customRequest('dnnvm/gotoCycle', { cycle: 'soon' })).rejects.toThrow(/'cycle' must be a cycle number/);
+    // Pause while stopped answers with a pause stop at the same place.
+    const before = await cycle(d);
+    expect((await stopAfter(d, () => d.pauseRequest({ threadId: 1 }))).body.reason).toBe('pause');
+    expect(await cycle(d)).toBe(before);
   });
 });
 
