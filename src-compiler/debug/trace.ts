@@ -71,7 +71,8 @@ export class Trace {
     readonly program: SimProgram,
     cores: number,
   ) {
-    const timing = simulateTiming(program, { cores, recordAllCores: true });
+    // The bandwidth timeline feeds the Perfetto export's DDR counter, as `dnnvm sim --trace` writes it.
+    const timing = simulateTiming(program, { cores, recordAllCores: true, bandwidthTimeline: true });
     this.timing = timing;
     this.cores = timing.cores;
     const g = timing.graph;

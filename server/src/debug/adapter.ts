@@ -54,7 +54,8 @@ export class DnnasmDebugSession extends DebugSession {
       supportsStepBack: true,
       supportsConditionalBreakpoints: true,
       supportsHitConditionalBreakpoints: true,
-      supportsEvaluateForHovers: true,
+      // A hover names a word, not the instruction under the mouse: the language server's hover says more.
+      supportsEvaluateForHovers: false,
       supportsDataBreakpoints: true,
       supportsDataBreakpointBytes: true,
       supportsReadMemoryRequest: true,
@@ -368,8 +369,6 @@ export class DnnasmDebugSession extends DebugSession {
     try {
       response.body = { result: e.evaluate(args.expression, args.frameId), variablesReference: 0 };
     } catch (err) {
-      // Hovers over words that are not names quietly show nothing.
-      if (args.context === 'hover') return this.fail(response, '');
       return this.fail(response, err instanceof ExprError ? `${args.expression}: ${err.message}` : (err as Error).message);
     }
     this.sendResponse(response);
@@ -395,10 +394,8 @@ export class DnnasmDebugSession extends DebugSession {
     } else {
       let text = args.name;
       if (args.bytes !== undefined && /@/.test(text) && !/\+/.test(text)) {
-        // A bank counts addresses: bytes to addresses at its width.
-        const bank = /^\s*(?:core\d+[:/])?(?!ddr:)/i.test(text) && !/ddr:/i.test(text);
-        const width = e.program.arch.dpu.icp;
-        text += `+${bank ? Math.ceil(args.bytes / width) : args.bytes}`;
+        // A bank range counts addresses (ICP bytes each); a DDR range counts bytes.
+        text += `+${/ddr:/i.test(text) ? args.bytes : Math.ceil(args.bytes / e.program.arch.dpu.icp)}`;
       }
       r = e.dataIdFromText(text);
     }
