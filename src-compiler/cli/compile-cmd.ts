@@ -76,6 +76,7 @@ export function timingJson(c: Compiled, t: CompiledTiming) {
     status: t.status,
     segments: c.segments.length,
     layers: t.layers.map((l) => ({ name: l.name, group: l.group, nodes: l.nodes, cycles: l.cycles, seconds: l.seconds, ops: l.ops, opsPerSecond: l.opsPerSecond, rooflineFraction: l.rooflineFraction, bound: l.bound })),
+    hostLayers: c.lowered.steps.flatMap((st) => (st.kind === 'host' ? [{ name: st.op.node.name, op: st.op.node.op, reason: st.op.node.deviceReason ?? null }] : [])),
     fusionGroups: c.segments.flatMap((s) => s.groups.map((g) => ({ name: g.name, template: g.template, nodes: g.nodes }))),
     fusionCandidates: c.segments.flatMap((s) => s.fusion?.candidates ?? []).map((k) => ({ template: k.template, nodes: k.nodes, estimatedCycles: k.cycles })),
   };
@@ -89,8 +90,15 @@ export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
       t.layers.map((l) => [l.name.length > 48 ? l.name.slice(0, 45) + '...' : l.name, l.group, si(l.ops, 'OP'), Math.round(l.cycles).toLocaleString('en'), `${((l.cycles / f) | 0).toLocaleString('en')} us`, si(l.opsPerSecond, 'OP/s'), `${(100 * l.rooflineFraction).toFixed(0)}%`, l.bound]),
     ),
   );
+  // Layers the DPU cannot run go to the CPU between DPU segments; say which and why.
+  const host = c.lowered.steps.flatMap((st) => (st.kind === 'host' ? [st.op.node] : []));
+  if (host.length > 0) {
+    io.out(`\n${host.length} layer${host.length > 1 ? 's run' : ' runs'} on the host CPU, before, between or after the DPU segments (not in the cycle counts):\n`);
+    for (const n of host.slice(0, 20)) io.out(`  ${n.name} (${n.op})${n.deviceReason ? `: ${n.deviceReason}` : ''}\n`);
+    if (host.length > 20) io.out(`  ... and ${host.length - 20} more (--json lists them all)\n`);
+  }
   io.out(
-    `\n${c.model}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode, ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
+    `\n${displayPath(io, c.model)}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} images each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
       `total: ${Math.round(t.cycles).toLocaleString('en')} cycles = ${(t.seconds * 1e3).toFixed(2)} ms per image, ${t.fps.toFixed(1)} images/s, ${si(t.opsPerSecond, 'OP/s')} (${si(t.totalOps, 'OP')} per image, ${(100 * t.opsPerSecond / c.arch.derived.peakOpsPerSecond).toFixed(1)}% of peak), roofline fraction ${(100 * t.rooflineFraction).toFixed(0)}%\n` +
       `${t.instructions.toLocaleString('en')} instructions; compiled in ${c.seconds.toFixed(2)} s (${Object.entries(c.timings).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ')})\n`,
   );
