@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadDebugProgram } from './launch';
 import { DebugEngine } from './session';
 import { timelineData } from './timeline';
+import { instructionTiming } from '../sim/timing';
+import { ENGINES } from '../isa/table';
 import { LABEL_WIDTH, LANE_HEIGHT, cycleToX, hitTest, laneRanges, laneTop, parseHostMessage, parseWebviewMessage, zoom } from './timeline-model';
 
 const FIXTURE = path.join(__dirname, '..', '..', 'test-fixtures', 'programs', 'conv3x3.dnnasm');
@@ -27,6 +29,19 @@ describe('engine timeline', () => {
     expect(d.bars.from[k]).toBe(0);
     expect(d.layers.map((l) => l.name)).toEqual(['conv1']);
     expect(parseHostMessage({ type: 'data', data: d })).toEqual({ type: 'data', data: d });
+  });
+
+  it('gives each bar the stalls the simulator reports for its instruction', () => {
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    // Three cores: their loads together ask for more than the board's DDR gives, so some are slowed.
+    const e3 = new DebugEngine(loadDebugProgram({ program: FIXTURE, cores: 3 }));
+    const d3 = timelineData(e3);
+    for (let k = 0; k < d3.bars.lane.length; k++) {
+      const it = instructionTiming(e3.trace.timing, d3.bars.instr[k]!, Math.floor(d3.bars.lane[k]! / 4))!;
+      expect([d3.bars.wait[k], d3.bars.from[k], d3.bars.ddr[k]]).toEqual([r2(it.stall.token), it.stall.tokenFrom ? ENGINES.indexOf(it.stall.tokenFrom as (typeof ENGINES)[number]) : -1, r2(it.stall.ddrContention)]);
+    }
+    expect(d3.bars.ddr.some((x) => x > 0)).toBe(true);
+    expect(d3.bars.wait.some((x) => x > 0)).toBe(true);
   });
 
   it('finds the bar under the pointer and zooms within the run', () => {

@@ -2,7 +2,8 @@
 
 import * as path from 'node:path';
 import { ENGINES, INSTRUCTIONS } from '../isa/table';
-import { END, START, instructionTiming } from '../sim/timing';
+import { DDR, soloCycles } from '../sim/cost';
+import { END, START } from '../sim/timing';
 import type { DebugEngine } from './session';
 import type { Trace } from './trace';
 import { TIMELINE_VERSION, type Cursor, type TimelineData } from './timeline-model';
@@ -24,22 +25,30 @@ export function timelineFromTrace(t: Trace, file: string, cursor: Cursor): Timel
   const wait: number[] = [];
   const from: number[] = [];
   const ddr: number[] = [];
+  // The stalls as instructionTiming() works them out, inline (this runs over 100,000s of bars).
+  const g = r.graph;
+  const costs = r.costs;
   for (let c = 0; c < t.cores; c++) {
     const rec = r.times[c]!.rec;
-    for (let eng = 0; eng < E; eng++)
-      for (const i of r.graph.queues[eng]!) {
+    const giver = r.times[c]!.giver;
+    for (let eng = 0; eng < E; eng++) {
+      let queued = 0;
+      for (const i of g.queues[eng]!) {
         const s = rec[2 * i + START]!;
         const en = rec[2 * i + END]!;
-        if (s < 0 || en < 0) continue;
-        const it = instructionTiming(r, i, c)!;
+        if (s < 0 || en < 0) break;
+        const gv = giver[i]!;
+        const ddrStall = costs.kind[i] === DDR ? en - s - soloCycles(r.archModel, costs, i) : 0;
         lane.push(c * E + eng);
         instr.push(i);
         start.push(round(s));
         end.push(round(en));
-        wait.push(round(it.stall.token));
-        from.push(it.stall.tokenFrom ? ENGINES.indexOf(it.stall.tokenFrom as (typeof ENGINES)[number]) : -1);
-        ddr.push(round(it.stall.ddrContention));
+        wait.push(round(s - queued));
+        from.push(gv >= 0 && s > queued ? g.engine[gv]! : -1);
+        ddr.push(ddrStall > 1e-6 ? round(ddrStall) : 0);
+        queued = en;
       }
+    }
   }
   const mnemonics = INSTRUCTIONS.map((s) => s.mnemonic);
   const ops = p.instrs.slice(0, p.count).map((ins) => mnemonics.indexOf(ins.spec.mnemonic));
