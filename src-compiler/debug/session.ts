@@ -779,7 +779,8 @@ export class DebugEngine {
     const p = this.program;
     const frames: Frame[] = [];
     for (const s of states) {
-      if (s.engine === CTRL && s.status === 'waiting') continue;
+      // END shows once only it is left; an engine the program never uses has no instruction to show.
+      if ((s.engine === CTRL && s.status === 'waiting') || s.status === 'unused') continue;
       const i = s.instr;
       frames.push({
         id: frameId(c, s.engine),
