@@ -82,6 +82,7 @@ export const COMMANDS: Command[] = [
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224: an input shape (symbolic ONNX dims, or a smaller image)' },
       { name: 'no-golden', takesValue: false, help: 'skip the golden checksums (they run the integer reference, slow on big models)' },
       { name: 'recalibrate', takesValue: false, help: 'calibrate again even if the package in the output folder has statistics for this model' },
+      { name: 'force', takesValue: false, help: 'replace the package\'s .dnnasm even if it was edited by hand (by default an edited one is kept and the compile refused)' },
     ],
     run: runCompile,
   },
