@@ -31,6 +31,8 @@ export class LspClient {
     this.settings = options.settings ?? {};
     this.proc = spawn(process.execPath, [path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...(options.env ?? {}) } });
     this.proc.stderr!.on('data', (d) => (this.stderr += String(d)));
+    // Writes racing the server's exit (a late answer to one of its requests) are not the test's concern.
+    this.proc.stdin!.on('error', () => undefined);
     this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
     const wake = () => {
       for (const w of this.waiters.splice(0)) w();
@@ -60,6 +62,7 @@ export class LspClient {
     this.conn.onNotification('$/progress', (p) => record('$/progress', p));
     this.conn.onNotification('window/logMessage', (p: { message: string }) => record('window/logMessage', p.message));
     this.conn.onNotification('window/showMessage', (p) => record('window/showMessage', p));
+    this.conn.onError(() => undefined);
     this.conn.listen();
   }
 
