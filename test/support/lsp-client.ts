@@ -77,26 +77,30 @@ export class LspClient {
         textDocument: { publishDiagnostics: { versionSupport: true, relatedInformation: true } },
       },
     });
-    await this.conn.sendNotification('initialized', {});
+    this.notify('initialized', {});
     return r;
   }
 
+  private notify(method: string, params: unknown): void {
+    this.conn.sendNotification(method, params).catch((e: Error) => (this.stderr += `client: ${method} not sent: ${e.message}\n`));
+  }
+
   open(uri: string, text: string, version = 1): void {
-    void this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'dnnasm', version, text } });
+    this.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'dnnasm', version, text } });
   }
 
   change(uri: string, version: number, changes: { range?: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }[]): void {
-    void this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: changes });
+    this.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: changes });
   }
 
   close(uri: string): void {
-    void this.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    this.notify('textDocument/didClose', { textDocument: { uri } });
   }
 
   /** Change the settings and tell the server (as a client without pushed settings would). */
   configure(settings: Record<string, unknown>): void {
     this.settings = settings;
-    void this.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    this.notify('workspace/didChangeConfiguration', { settings: null });
   }
 
   private async until<T>(what: () => T | undefined, timeoutMs: number, describe: () => string): Promise<T> {
@@ -150,12 +154,14 @@ export class LspClient {
   }
 
   async stop(): Promise<void> {
+    const exited = new Promise((r) => (this.proc.exitCode !== null ? r(null) : this.proc.once('exit', r)));
     try {
       await Promise.race([this.conn.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
-      void this.conn.sendNotification('exit');
+      await this.conn.sendNotification('exit').catch(() => undefined);
     } catch {
       /* already gone */
     }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
     this.conn.dispose();
     this.proc.kill();
   }
