@@ -76,9 +76,16 @@ export function runWorker(init: WorkerInit): void {
     } catch (e) {
       const cancelled = e instanceof CancelledError;
       const user = e instanceof UserError ? { ...(e.location.line !== undefined ? { line: e.location.line } : {}) } : undefined;
-      port.postMessage({ id: m.id, type: 'error', cancelled, message: cancelled || user ? (e as Error).message : ((e as Error).stack ?? String(e)), ...(user ? { user } : {}) } satisfies WorkerMessage);
+      // A bad input says where, as the command line does (file:line:col: message); a bug keeps its stack for the log.
+      const message = e instanceof UserError ? located(e) : cancelled ? (e as Error).message : ((e as Error).stack ?? String(e));
+      port.postMessage({ id: m.id, type: 'error', cancelled, message, ...(user ? { user } : {}) } satisfies WorkerMessage);
     }
   });
+}
+
+function located(e: UserError): string {
+  const l = e.location;
+  return l.file ? `${l.file}${l.line !== undefined ? `:${l.line}${l.col !== undefined ? `:${l.col}` : ''}` : ''}: ${e.message}` : e.message;
 }
 
 interface Ctx {
