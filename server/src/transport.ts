@@ -5,7 +5,8 @@ import type { Arch } from '../../src-compiler/arch/model';
 import type { Instr } from '../../src-compiler/isa/encoding';
 import { specByOpcode } from '../../src-compiler/isa/table';
 import type { SimLayer, SimRegion } from '../../src-compiler/sim/program';
-import { sliceProgram, type SegmentProgram } from '../../src-compiler/ide/simulation';
+import type { AsmProgram } from '../../src-compiler/asm/assemble';
+import { segmentLayout, sliceProgram, type SegmentProgram } from '../../src-compiler/ide/simulation';
 
 export interface PackedSegment {
   readonly name: string;
@@ -27,36 +28,34 @@ export interface PackedProgram {
   readonly segments: readonly PackedSegment[];
 }
 
-export function packSegments(segs: readonly SegmentProgram[], arch: Arch, regions: readonly SimRegion[]): PackedProgram {
+/**
+ * The packed program of an assembled document, straight from its instructions (no SimProgram on the
+ * way: this runs on the main thread after every edit). Lines are 1-based, as SimProgram's.
+ */
+export function packDocument(asm: AsmProgram): PackedProgram {
+  const regions: SimRegion[] = asm.regions.map((r) => ({ name: r.name, reg: r.reg, offset: r.offset, size: r.size, line: r.line + 1, ...(r.file !== undefined ? { file: r.file } : {}) }));
   return {
-    arch,
+    arch: asm.arch,
     regions,
-    segments: segs.map((s) => {
-      const p = s.program;
-      const n = p.instrs.length;
+    segments: segmentLayout(asm).map((s) => {
+      const n = s.end - s.first;
       const opcodes = new Uint8Array(n);
+      const lines = new Int32Array(n);
+      const wordOffsets = new Int32Array(n);
       let total = 0;
-      for (const i of p.instrs) total += i.values.length;
+      for (let i = s.first; i < s.end; i++) total += asm.instrs[i]!.values.length;
       const values = new Int32Array(total);
       let k = 0;
       for (let i = 0; i < n; i++) {
-        const ins = p.instrs[i]!;
+        const ins = asm.instrs[s.first + i]!;
         opcodes[i] = ins.spec.opcode;
-        values.set(ins.values, k);
-        k += ins.values.length;
+        lines[i] = ins.line + 1;
+        wordOffsets[i] = ins.word;
+        const v = ins.values;
+        for (let f = 0; f < v.length; f++) values[k + f] = v[f]!;
+        k += v.length;
       }
-      return {
-        name: s.name,
-        index: s.index,
-        first: s.first,
-        layerIndex: s.layerIndex,
-        layers: p.layers,
-        opcodes,
-        values,
-        ...(p.lines ? { lines: p.lines.slice() } : {}),
-        ...(p.cols ? { cols: p.cols.slice() } : {}),
-        wordOffsets: p.wordOffsets.slice(),
-      };
+      return { name: s.name, index: s.index, first: s.first, layerIndex: s.layerIndex, layers: s.layers, opcodes, values, lines, wordOffsets };
     }),
   };
 }

@@ -29,7 +29,6 @@ import {
   DocumentTiming,
   FUNCTIONAL_SOURCE,
   TIMING_SOURCE,
-  documentSegments,
   functionalDiagnostics,
   problemDiagnostics,
   programSpan,
@@ -37,7 +36,7 @@ import {
 } from '../../src-compiler/ide/simulation';
 import type { TimingResult } from '../../src-compiler/sim/timing';
 import type { StatusParams } from './protocol';
-import { packSegments, type PackedProgram } from './transport';
+import { packDocument, type PackedProgram } from './transport';
 import { URI } from './uri';
 import type { Fault, FunctionalSetupProblem } from './worker';
 import { JobCancelled, JobFailed, WorkerLane } from './workers';
@@ -90,6 +89,8 @@ interface DocState {
   run?: Run;
   /** When the last edit arrived (performance.now()). */
   changeAt: number;
+  /** Diagnostics were published for some version already. */
+  published?: boolean;
 }
 
 export interface WorkspaceEvents {
@@ -288,7 +289,10 @@ export class Workspace {
     const run = new Run(doc.version, a, s.changeAt);
     s.run = run;
     const current = () => this.docs.get(uri) === s && s.run === run && this.documents.get(uri)?.version === run.version;
-    const publish = () => this.events?.publish(uri, run.version, a, run.diagnostics);
+    const publish = () => {
+      s.published = true;
+      this.events?.publish(uri, run.version, a, run.diagnostics);
+    };
     const errors = a.program.diagnostics.filter((d) => d.severity === 'error').length;
     const skip =
       errors > 0
@@ -312,8 +316,14 @@ export class Workspace {
     const fault = this.faults ? FAULT_MARK.exec(a.text) : null;
     const faultFor = (phase: string): Fault | undefined => (fault && fault[1] === phase ? (fault[2] as Fault) : undefined);
     let assemblyOut = false;
+    if (!s.published) {
+      // A document just opened shows nothing yet: its assembler diagnostics need not wait for the timing.
+      assemblyOut = true;
+      publish();
+      this.status(uri, run, 'assembly', 'done');
+    }
     const slow = setTimeout(() => {
-      if (!current() || run.timingState !== 'pending') return;
+      if (!current() || run.timingState !== 'pending' || assemblyOut) return;
       assemblyOut = true;
       publish();
       this.status(uri, run, 'assembly', 'done');
@@ -391,8 +401,7 @@ export class Workspace {
   }
 
   private pack(a: Analysis): PackedProgram {
-    const segs = documentSegments(a.program, a.index);
-    return packSegments(segs, a.program.arch, segs[0]?.program.regions ?? []);
+    return packDocument(a.program);
   }
 
   /**

@@ -33,12 +33,21 @@ export interface SegmentProgram {
   readonly program: SimProgram;
 }
 
-/** The document's segments that hold instructions, each as a SimProgram with its own layers. */
-export function documentSegments(asm: AsmProgram, index?: LineIndex, whole: SimProgram = programFromAsm(asm, index)): SegmentProgram[] {
-  const out: SegmentProgram[] = [];
+/** Where a document's segments are: their instruction ranges and their layers, rebased. */
+export interface SegmentLayout {
+  readonly name: string;
+  readonly index: number;
+  readonly first: number;
+  readonly end: number;
+  readonly layers: readonly SimLayer[];
+  readonly layerIndex: readonly number[];
+}
+
+/** The segments that hold instructions. A layer belongs to the segment whose `.segment` line is the last one above its marker. */
+export function segmentLayout(asm: AsmProgram): SegmentLayout[] {
+  const out: SegmentLayout[] = [];
   asm.segments.forEach((s, k) => {
     if (s.end <= s.first) return;
-    // A layer belongs to the segment whose `.segment` line is the last one above its marker.
     const nextLine = asm.segments[k + 1]?.line ?? Infinity;
     const layers: SimLayer[] = [];
     const layerIndex: number[] = [];
@@ -49,9 +58,14 @@ export function documentSegments(asm: AsmProgram, index?: LineIndex, whole: SimP
       layers.push({ name: l.name, first, end, line: l.line + 1 });
       layerIndex.push(li);
     });
-    out.push({ name: s.name, index: k, first: s.first, layerIndex, program: sliceProgram(whole, s.first, s.end, layers) });
+    out.push({ name: s.name, index: k, first: s.first, end: s.end, layers, layerIndex });
   });
   return out;
+}
+
+/** The document's segments that hold instructions, each as a SimProgram with its own layers. */
+export function documentSegments(asm: AsmProgram, index?: LineIndex, whole: SimProgram = programFromAsm(asm, index)): SegmentProgram[] {
+  return segmentLayout(asm).map((s) => ({ name: s.name, index: s.index, first: s.first, layerIndex: s.layerIndex, program: sliceProgram(whole, s.first, s.end, s.layers) }));
 }
 
 /** Instructions [first, end) of a program as a program of their own. */
