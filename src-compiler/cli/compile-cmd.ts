@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { resolveArch } from '../arch/load';
 import { DEFAULT_ARCH_NAME } from '../arch/presets';
 import { compileModel, type Compiled, type CompileOptions } from '../compile/compile';
-import { writePackage } from '../compile/package';
+import * as fs from 'node:fs';
+import { packageFiles, readManifest, sha256, writePackage } from '../compile/package';
 import { simulateCompiled, type CompiledTiming } from '../compile/report';
 import { validateCompiled } from '../compile/validate';
 import { UserError } from '../util/errors';
@@ -95,11 +96,26 @@ export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
   );
 }
 
+/** Calibration statistics of an earlier package of the same model (same bytes, same input shapes). */
+export function reusableCalibration(manifestFile: string, modelFile: string, shapes: Record<string, number[]> | undefined): Map<string, number> | undefined {
+  if (!fs.existsSync(manifestFile)) return undefined;
+  try {
+    const m = readManifest(manifestFile) as unknown as { modelSha256: string; inputs: { name: string; shape: number[] }[]; quantization: { stats: Record<string, number> } };
+    if (m.modelSha256 !== sha256(fs.readFileSync(modelFile))) return undefined;
+    if (shapes && Object.entries(shapes).some(([n, s]) => JSON.stringify(m.inputs.find((i) => i.name === n)?.shape) !== JSON.stringify(s))) return undefined;
+    if (!shapes && m.inputs.some((i) => i.shape[0] !== 1)) return undefined;
+    return new Map(Object.entries(m.quantization.stats));
+  } catch {
+    return undefined;
+  }
+}
+
 export function runCompile(p: ParsedArgs, io: CliIO): number {
   const { file, opts } = compileSetup(p, io, 'dnnvm compile MODEL [--arch A] [--naive] [-o DIR] [--json]');
-  const c = compileModel(file, opts);
   const name = path.basename(file).replace(/\.(onnx|prototxt)$/i, '');
-  const dir = path.resolve(io.cwd, optString(p, 'output') ?? `${name}.${c.arch.name}${c.mode === 'naive' ? '.naive' : ''}`);
+  const dir = path.resolve(io.cwd, optString(p, 'output') ?? `${name}.${opts.arch.name}${opts.naive ? '.naive' : ''}`);
+  const stats = optFlag(p, 'recalibrate') ? undefined : reusableCalibration(packageFiles(dir, name).manifest, file, inputShapes(p));
+  const c = compileModel(file, { ...opts, ...(stats ? { calibrationStats: stats } : {}) });
   if (io.interactive) io.err('\r\x1b[Kwriting the package\n');
   writePackage(c, dir, name, { golden: !optFlag(p, 'no-golden') });
   const t = simulateCompiled(c, { isCancelled: opts.isCancelled! });

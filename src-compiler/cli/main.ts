@@ -79,6 +79,7 @@ export const COMMANDS: Command[] = [
       { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel); without it weights are generated from a fixed seed' },
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224: an input shape (symbolic ONNX dims, or a smaller image)' },
       { name: 'no-golden', takesValue: false, help: 'skip the golden checksums (they run the integer reference, slow on big models)' },
+      { name: 'recalibrate', takesValue: false, help: 'calibrate again even if the package in the output folder has statistics for this model' },
     ],
     run: runCompile,
   },

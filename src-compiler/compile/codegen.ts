@@ -133,16 +133,67 @@ function space(ctx: GroupContext, g: BankGroup): BankSpace {
 
 /** Generates one group. Throws CapacityError when its rings or weights cannot fit the banks. */
 export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
-  const { arch } = ctx;
-  const last = spec.stages[spec.stages.length - 1]!;
-  // Which tensors live on chip, and in which bank group: stage inputs alternate VB0/VB1 along the chain.
-  const vb = (k: number) => bankGroupByName(arch, `VB${k % arch.dpu.imageBankGroups}`)!;
+  try {
+    generateWhole(ctx, spec);
+  } catch (e) {
+    // A pool, eltwise or depthwise layer works channel by channel: when its rows do not fit even one
+    // column wide, it runs in channel slices (each a layer of its own on a slice of every pixel).
+    if (!(e instanceof CapacityError) || spec.stages.length !== 1 || spec.stages[0]!.kind === 'conv') throw e;
+    generateChannelSlices(ctx, spec, e);
+  }
+}
+
+function generateChannelSlices(ctx: GroupContext, spec: GroupSpec, why: CapacityError): void {
+  const s = spec.stages[0]!;
+  const icp = ctx.arch.dpu.icp;
+  const groups = Math.ceil(s.out.c / icp);
+  for (let parts = 2; parts <= groups; parts++) {
+    const per = Math.ceil(groups / parts) * icp;
+    const slices: [number, number][] = [];
+    for (let c = 0; c < s.out.c; c += per) slices.push([c, Math.min(s.out.c, c + per)]);
+    const places = new Map(ctx.places);
+    const sliceOf = (f: FeatureMap, c0: number, c1: number): FeatureMap => {
+      const name = `${f.name}[${c0}:${c1}]`;
+      const p = ctx.places.get(f.name);
+      if (p) places.set(name, { ...p, offset: p.offset + c0 });
+      return { ...f, name, c: c1 - c0 };
+    };
+    const specs = slices.map(([c0, c1]) => ({
+      ...spec,
+      stages: [{ ...s, out: sliceOf(s.out, c0, c1), inputs: s.inputs.map((f) => sliceOf(f, c0, c1)) }],
+    }));
+    const sub: GroupContext = { ...ctx, places };
+    // Plan every slice before emitting any, so that a failure leaves nothing half-emitted.
+    try {
+      for (const sp of specs) planGroup(sub, sp, tensorGroupsOf(sub, sp));
+    } catch (e) {
+      if (e instanceof CapacityError) continue;
+      throw e;
+    }
+    for (const sp of specs) {
+      generateWhole(sub, sp);
+      ctx.nextRing = sub.nextRing;
+      ctx.nextBuffer = sub.nextBuffer;
+    }
+    return;
+  }
+  throw why;
+}
+
+/** Image bank group of every tensor of a group: stage inputs alternate VB0/VB1 along the chain. */
+function tensorGroupsOf(ctx: GroupContext, spec: GroupSpec): Map<string, BankGroup> {
+  const vb = (k: number) => bankGroupByName(ctx.arch, `VB${k % ctx.arch.dpu.imageBankGroups}`)!;
   const tensorGroup = new Map<string, BankGroup>();
   spec.stages.forEach((s, k) => {
     for (const f of s.inputs) if (!tensorGroup.has(f.name)) tensorGroup.set(f.name, vb(k));
   });
-  tensorGroup.set(last.out.name, vb(spec.stages.length));
+  tensorGroup.set(spec.stages[spec.stages.length - 1]!.out.name, vb(spec.stages.length));
+  return tensorGroup;
+}
 
+function generateWhole(ctx: GroupContext, spec: GroupSpec): void {
+  const { arch } = ctx;
+  const tensorGroup = tensorGroupsOf(ctx, spec);
   const plan = planGroup(ctx, spec, tensorGroup);
   // Allocate rings, weights and biases for real.
   for (const g of new Set(tensorGroup.values())) space(ctx, g).nextGroup();

@@ -7,7 +7,7 @@ import { encodeProgram, type Instr } from '../isa/encoding';
 import { loadModel, type LoadOptions } from '../frontend/load';
 import { canonicalize } from '../passes/canonicalize';
 import { generatedSamples, type Sample } from '../quant/calibration';
-import { quantizeGraph } from '../quant/quantize';
+import { quantizeFromStats, quantizeGraph } from '../quant/quantize';
 import type { QuantizedGraph } from '../quant/types';
 import { CancelledError } from '../util/errors';
 import type { XGraph } from '../xgraph/types';
@@ -18,6 +18,9 @@ import { lower, type DpuOp, type LoweredGraph, type Segment } from './lower';
 import { chooseGroups, type FusionReport } from './fusion';
 import { Blob } from './weights';
 
+/** Seeded random inputs the quantizer calibrates on when the user gives none. */
+export const CALIBRATION_SAMPLES = 4;
+
 export interface CompileOptions {
   readonly arch: Arch;
   /** DNNVM's unfused baseline: one layer at a time, every intermediate through DDR, concat as a copy. */
@@ -25,6 +28,9 @@ export interface CompileOptions {
   readonly load?: LoadOptions;
   /** Calibration inputs (default: 4 seeded random inputs). */
   readonly calibration?: readonly Sample[];
+  /** Calibration statistics from an earlier compilation of the same model (a package's manifest): the
+   * float runs over the calibration inputs are skipped. */
+  readonly calibrationStats?: ReadonlyMap<string, number>;
   readonly seed?: number;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
   readonly isCancelled?: () => boolean;
@@ -77,7 +83,14 @@ export function compileModel(file: string, opts: CompileOptions): Compiled {
   };
   const g = step('import', () => loadModel(file, opts.load ?? {}));
   const canon = step('canonicalize', () => canonicalize(g, opts.arch));
-  const q = step('quantize', () => quantizeGraph(canon, opts.calibration ?? generatedSamples(canon, 4, opts.seed ?? 1)));
+  const q = step('quantize', () => {
+    if (opts.calibrationStats) {
+      // Stats must cover every tensor the DPU touches; otherwise calibrate afresh.
+      const missing = canon.nodes.some((n) => n.device === 'dpu' && n.outputs.some((o) => !opts.calibrationStats!.has(o)));
+      if (!missing) return quantizeFromStats(canon, opts.calibrationStats, CALIBRATION_SAMPLES);
+    }
+    return quantizeGraph(canon, opts.calibration ?? generatedSamples(canon, CALIBRATION_SAMPLES, opts.seed ?? 1));
+  });
   return compileQuantized(file, g, q, opts, t, t0);
 }
 
