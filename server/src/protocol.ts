@@ -6,7 +6,8 @@
 // one, else to a server-initiated progress (window/workDoneProgress/create) when the client supports
 // it; cancelling that progress cancels the request too.
 //
-// Changes since the first version of this file (all backward compatible): CompileParams.outDir,
+// Changes since the first version of this file (all backward compatible): CompileParams.outDir and
+// .recalibrate,
 // ValidateParams.weights, the `dnnvm/status` notification, and doc comments that pin down units and
 // line bases. A request about a document that has assembler errors answers with status 'error' (the
 // simulation summary) or a ResponseError (trace, validate) whose message says what to fix.
@@ -23,6 +24,8 @@ export interface CompileParams {
   readonly weights?: string;
   /** Folder for the package files (default: the model's folder). */
   readonly outDir?: string;
+  /** Calibrate afresh even if an earlier package of the same model holds the statistics (default false). */
+  readonly recalibrate?: boolean;
 }
 export interface CompileResult {
   /** Folder of the package (the model's folder). */

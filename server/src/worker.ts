@@ -16,6 +16,7 @@ import { compileModel, type Compiled } from '../../src-compiler/compile/compile'
 import type { LayerMark } from '../../src-compiler/compile/emit';
 import { packageFiles, programText, readManifest, sha256, writePackage } from '../../src-compiler/compile/package';
 import { simulateCompiled } from '../../src-compiler/compile/report';
+import { reusableCalibration } from '../../src-compiler/cli/compile-cmd';
 import { validateCompiled } from '../../src-compiler/compile/validate';
 import { checkSegments, documentDdr } from '../../src-compiler/ide/check';
 import { FileCache, manifestBeside } from '../../src-compiler/ide/package';
@@ -208,11 +209,20 @@ function compileProgress(ctx: Ctx): (stage: string, done: number, total: number)
 function compileJob(p: CompileParams, baseDir: string, ctx: Ctx): CompileResult {
   const arch = resolveArch(p.arch || DEFAULT_ARCH_NAME, baseDir);
   const model = path.resolve(baseDir, p.model);
-  const c = compileModel(model, { arch, naive: p.naive ?? false, load: p.weights ? { weights: path.resolve(baseDir, p.weights) } : {}, onProgress: compileProgress(ctx), isCancelled: ctx.isCancelled });
-  if (ctx.isCancelled()) throw new CancelledError();
   const dir = p.outDir ? path.resolve(baseDir, p.outDir) : path.dirname(model);
   const name = path.basename(model).replace(/\.(onnx|prototxt)$/i, '');
   const files = packageFiles(dir, name);
+  // An earlier package of the same model gives its calibration statistics (the slow part), as dnnvm compile does.
+  const stats = p.recalibrate ? undefined : reusableCalibration(files.manifest, model, undefined);
+  const c = compileModel(model, {
+    arch,
+    naive: p.naive ?? false,
+    load: p.weights ? { weights: path.resolve(baseDir, p.weights) } : {},
+    ...(stats ? { calibrationStats: stats } : {}),
+    onProgress: compileProgress(ctx),
+    isCancelled: ctx.isCancelled,
+  });
+  if (ctx.isCancelled()) throw new CancelledError();
   let previousAsmSha256: string | undefined;
   try {
     previousAsmSha256 = readManifest(files.manifest).asmSha256;
@@ -244,7 +254,15 @@ function validateJob(job: Extract<Job, { kind: 'validate' }>, ctx: Ctx): Validat
     if (!manifestFile) throw new UserError(`${path.basename(doc.file)} has no package manifest beside it (${path.basename(doc.file).replace(/\.dnnasm$/i, '')}.manifest.json): validate the model file instead, or compile it first`);
     const m = readManifest(manifestFile);
     const model = path.resolve(path.dirname(manifestFile), m.model);
-    const compiled = compileModel(model, { arch: doc.program.arch, naive: m.mode === 'naive', ...(job.weights ? { load: { weights: path.resolve(job.baseDir, job.weights) } } : {}), onProgress: compileProgress(ctx), isCancelled: ctx.isCancelled });
+    const stats = reusableCalibration(manifestFile, model, undefined);
+    const compiled = compileModel(model, {
+      arch: doc.program.arch,
+      naive: m.mode === 'naive',
+      ...(job.weights ? { load: { weights: path.resolve(job.baseDir, job.weights) } } : {}),
+      ...(stats ? { calibrationStats: stats } : {}),
+      onProgress: compileProgress(ctx),
+      isCancelled: ctx.isCancelled,
+    });
     const name = path.basename(manifestFile).replace(/\.manifest\.json$/, '');
     const files = packageFiles(path.dirname(manifestFile), name);
     if (sha256(Buffer.from(programText(compiled, { weights: path.basename(files.weights), input: path.basename(files.input) }))) !== m.asmSha256)

@@ -9,7 +9,7 @@ import { LineIndex } from '../../src-compiler/asm/ast';
 import { archResolverFor } from '../../src-compiler/asm/file';
 import { programFromAsm } from '../../src-compiler/sim/program';
 import { simulateTiming } from '../../src-compiler/sim/timing';
-import type { SimulationSummary, TraceResult, XGraphResult } from '../../server/src/protocol';
+import type { SimulationSummary, TraceResult, ValidateResult, XGraphResult } from '../../server/src/protocol';
 import { LspClient } from '../support/lsp-client';
 import { sharedModel } from '../support/models';
 import { compiledPackage, type TestPackage } from '../support/packages';
@@ -159,4 +159,12 @@ describe('a compiled ResNet-50 program', () => {
     const back = await lsp.phase(uri, 3, 'functional', 110000);
     expect(back.diagnostics).toEqual([]);
   }, 240000);
+
+  it('validates the document against the integer and float references', async () => {
+    const v = await lsp.request<ValidateResult>('dnnvm/validate', { uri });
+    expect(v.problems).toEqual([]);
+    expect(v.bitExact).toBe(true);
+    expect(v.layersChecked).toBe(markerLines().length);
+    expect(v.float!.cosine).toBeGreaterThan(0.95);
+  }, 120000);
 });
