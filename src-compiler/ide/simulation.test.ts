@@ -133,7 +133,7 @@ describe('timing of a document', () => {
     const a = analyze(HEAD + '.layer l1\n' + LOAD('dpdby=SAVE ') + SAVE('dpdon=LOAD ') + '.layer l2\n' + LOAD('dpdby=SAVE ', 'VB0[1]') + SAVE('dpdon=LOAD ', 'VB0[1]') + '    END\n');
     const dt = timingOf(a);
     const md = instructionTimingMarkdown(a, dt, 1)!;
-    expect(md).toMatch(/^\*\*Timing\*\* \(core 0 of 3 \(throughput mode/);
+    expect(md).toMatch(/^\*\*Timing\*\* on core 0 of 3, in throughput mode \(every core/);
     expect(md).toMatch(/- SAVE engine: cycle [\d,]+ → [\d,]+, \*\*[\d,]+ cycles\*\* \([\d.]+ ns at 330 MHz\)/);
     expect(md).toMatch(/- stalls: [\d,]+ waiting for tokens \(the last from LOAD, LOAD at line 5\)/);
     expect(md).toMatch(/- work: 128 B of DDR traffic/);
@@ -143,7 +143,7 @@ describe('timing of a document', () => {
       [3, 0],
       [6, 1],
     ]);
-    expect(lenses[0]!.title).toMatch(/^[\d.]+ ns \([\d,]+ cycles, \+[\d,]+ to the total\) · [\d.]+ [kMG]?op\/s · [\d.]+% of roofline, memory-bound$/);
+    expect(lenses[0]!.title).toMatch(/^[\d.]+ ns \([\d,]+ cycles, \+[\d,]+ to the total\) · [\d.]+ [kMGT]?OP\/s · [\d.]+% of roofline, memory-bound$/);
     const hints = timingInlayHints(a, dt, 7, 8);
     expect(hints.map((h) => a.index.position(h.offset).line)).toEqual([7, 8]);
     expect(hints[0]!.label).toMatch(/^[\d,]+ cyc/);

@@ -244,11 +244,11 @@ export function instructionTimingMarkdown(a: Analysis, dt: DocumentTiming, i: nu
   if (!seg) return undefined;
   const r = seg.result;
   const local = i - seg.segment.first;
-  const where = `core 0 of ${r.cores}${r.cores > 1 ? ' (throughput mode: every core runs the program on its own image)' : ''}${dt.segments.length > 1 ? `; segment ${seg.segment.name}, cycles from its start` : ''}`;
+  const where = `on core 0 of ${r.cores}${r.cores > 1 ? ', in throughput mode (every core runs the program on its own image)' : ''}${dt.segments.length > 1 ? `; segment ${seg.segment.name}, cycles from its start` : ''}`;
   const x = instructionTiming(r, local);
-  if (!x) return `**Timing** (${where}): this instruction did not run — the simulation ended in ${r.status === 'deadlock' ? 'a deadlock (see the diagnostics)' : 'its limit'} before it.`;
+  if (!x) return `**Timing** ${where}: this instruction did not run — the simulation ended in ${r.status === 'deadlock' ? 'a deadlock (see the diagnostics)' : 'its limit'} before it.`;
   const f = r.frequencyHz;
-  const lines = [`**Timing** (${where})`, ''];
+  const lines = [`**Timing** ${where}`, ''];
   const running = x.end >= 0;
   lines.push(
     `- ${x.engine === 'END' ? 'END' : `${x.engine} engine`}: cycle ${int(x.start)} → ${running ? int(x.end) : 'never ends'}${running ? `, **${int(x.cycles)} cycles** (${duration(x.cycles / f)} at ${f / 1e6} MHz)` : ''}`,
@@ -260,8 +260,8 @@ export function instructionTimingMarkdown(a: Analysis, dt: DocumentTiming, i: nu
   if (x.stall.ddrContention > 0) stalls.push(`${int(x.stall.ddrContention)} of DDR contention (longer than alone on the board)`);
   lines.push(`- stalls: ${stalls.length ? stalls.join('; ') : 'none'}`);
   const work: string[] = [];
-  if (x.macs > 0) work.push(`${si(x.macs, 'MAC')} (${si(x.ops, 'op')})`);
-  else if (x.ops > 0) work.push(si(x.ops, 'op'));
+  if (x.macs > 0) work.push(`${si(x.macs, 'MAC')} (${si(x.ops, 'OP')})`);
+  else if (x.ops > 0) work.push(si(x.ops, 'OP'));
   if (x.bytes > 0) work.push(`${si(x.bytes, 'B')} of DDR traffic`);
   if (work.length) lines.push(`- work: ${work.join(', ')}`);
   const util = utilization(seg.result, local, x);
@@ -300,7 +300,7 @@ export function layerTimingMarkdown(dt: DocumentTiming, li: number): string | un
   const lines = [
     `**Latency ${duration(l.cycles / f)}**: cycles ${int(l.startCycle)} → ${int(l.endCycle)} (${int(l.cycles)} cycles) on core 0${dt.segments.length > 1 ? ` of segment ${x.seg.segment.name}` : ''}; it adds ${int(l.incrementalCycles)} cycles to the program (the layers' shares add up to its ${int(dt.cycles)})`,
     '',
-    `- ops: ${si(l.ops, 'op')} (${si(l.macs, 'MAC')}), ${si(l.opsPerSecond, 'op/s')} over ${r.cores} core${r.cores > 1 ? 's' : ''}; MAC array ${pct(l.utilization)} busy`,
+    `- ops: ${si(l.ops, 'OP')} (${si(l.macs, 'MAC')}), ${si(l.opsPerSecond, 'OP/s')} over ${r.cores} core${r.cores > 1 ? 's' : ''}; MAC array ${pct(l.utilization)} busy`,
     `- roofline: the layer's work needs at least ${int(l.rooflineCycles)} cycles (${l.bound}-bound): it runs at ${pct(l.rooflineFraction)} of its roofline`,
     `- DDR traffic: ${si(l.ddrBytes, 'B')}`,
   ];
@@ -331,7 +331,7 @@ export function layerLenses(a: Analysis, dt: DocumentTiming): LayerLens[] {
     const title =
       l.end <= l.first
         ? 'no instructions'
-        : `${duration(l.cycles / f)} (${int(l.cycles)} cycles, +${int(l.incrementalCycles)} to the total) · ${si(l.opsPerSecond, 'op/s')} · ${pct(l.rooflineFraction)} of roofline, ${l.bound}-bound`;
+        : `${duration(l.cycles / f)} (${int(l.cycles)} cycles, +${int(l.incrementalCycles)} to the total) · ${si(l.opsPerSecond, 'OP/s')} · ${pct(l.rooflineFraction)} of roofline, ${l.bound}-bound`;
     out.push({ span: al.span, title, layer: li });
   });
   return out;

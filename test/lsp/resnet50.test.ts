@@ -57,14 +57,14 @@ describe('a compiled ResNet-50 program', () => {
     expect(v).toMatch(/^\*\*CONV\*\* — CONV engine, opcode 0x8, 5 words, instruction \d+ at word \d+/);
     expect(v).toMatch(/- CONV engine: cycle [\d,]+ → [\d,]+, \*\*[\d,]+ cycles\*\* \([\d.]+ [nµ]s at 330 MHz\)/);
     expect(v).toMatch(/- stalls: /);
-    expect(v).toMatch(/- work: [\d.]+ [kMG]?MAC \([\d.]+ [kMG]?op\)/);
+    expect(v).toMatch(/- work: [\d.]+ [kMG]?MAC \([\d.]+ [kMGT]?OP\)/);
     expect(v).toMatch(/- utilization: [\d.]+% of the MAC array \(8×16×16 MACs per cycle\)/);
     const marker = markerLines()[5]!;
     const lh = await lsp.request<Hover>('textDocument/hover', { ...doc(), position: at(marker, 1) });
     const lv = (lh.contents as { value: string }).value;
     expect(lv).toMatch(/^\*\*layer \S+\*\*/);
     expect(lv).toMatch(/\*\*Latency [\d.]+ [µm]?s\*\*: cycles [\d,]+ → [\d,]+ \([\d,]+ cycles\) on core 0; it adds [\d,]+ cycles to the program/);
-    expect(lv).toMatch(/- ops: [\d.]+ [kMG]?op \([\d.]+ [kMG]?MAC\), [\d.]+ [kMGT]?op\/s over 3 cores/);
+    expect(lv).toMatch(/- ops: [\d.]+ [kMGT]?OP \([\d.]+ [kMG]?MAC\), [\d.]+ [kMGT]?OP\/s over 3 cores/);
     expect(lv).toMatch(/- roofline: the layer's work needs at least [\d,]+ cycles \((compute|memory|misc)-bound\): it runs at [\d.]+% of its roofline/);
     expect(lv).toContain('XGraph nodes: ');
   });

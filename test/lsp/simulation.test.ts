@@ -204,7 +204,7 @@ describe('timing in the editor', () => {
     const h = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: at(5, 6) });
     const v = (h.contents as { value: string }).value;
     expect(v).toMatch(/^\*\*SAVE\*\* — SAVE engine, opcode 0x4, 5 words, instruction 1 at word 5/);
-    expect(v).toContain('**Timing** (core 0 of 3 (throughput mode: every core runs the program on its own image))');
+    expect(v).toContain('**Timing** on core 0 of 3, in throughput mode (every core runs the program on its own image)');
     expect(v).toMatch(/- SAVE engine: cycle [\d,]+ → [\d,]+, \*\*[\d,]+ cycles\*\* \([\d.]+ ns at 330 MHz\)/);
     expect(v).toMatch(/- stalls: [\d,]+ waiting for tokens \(the last from LOAD, LOAD at line 5\)/);
     expect(v).toContain('- work: 128 B of DDR traffic');
@@ -222,7 +222,7 @@ describe('timing in the editor', () => {
   it('puts each layer latency on a code lens', async () => {
     const lenses = await lsp.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
     expect(lenses.map((l) => l.range)).toEqual([rng(3, 0, 0), rng(6, 0, 0)]);
-    for (const l of lenses) expect(l.command!.title).toMatch(/^[\d.]+ ns \([\d,]+ cycles, \+[\d,]+ to the total\) · [\d.]+ [kMG]?op\/s · [\d.]+% of roofline, memory-bound$/);
+    for (const l of lenses) expect(l.command!.title).toMatch(/^[\d.]+ ns \([\d,]+ cycles, \+[\d,]+ to the total\) · [\d.]+ [kMGT]?OP\/s · [\d.]+% of roofline, memory-bound$/);
   });
 
   it('shows per-instruction cycles as inlay hints only with dnnvm.timingInlayHints', async () => {
