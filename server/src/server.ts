@@ -145,6 +145,12 @@ export function startServer(connection: Connection, workerScript: string = __fil
       void connection.sendDiagnostics({ uri, version, diagnostics });
     },
     status: (p) => void connection.sendNotification(STATUS_NOTIFICATION, p),
+    failed: (uri, version, message) =>
+      void connection.sendDiagnostics({
+        uri,
+        version,
+        diagnostics: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Error, source: 'dnnasm', code: 'internal', message }],
+      }),
     timingReady: () => {
       if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
       if (inlayHintRefresh && ws.settings.timingInlayHints) void connection.languages.inlayHint.refresh().catch(() => undefined);
@@ -367,5 +373,7 @@ export function startServer(connection: Connection, workerScript: string = __fil
 if (isMainThread && require.main === module) {
   // A crash in one analysis must never take the server down: log what escaped and keep serving.
   process.on('uncaughtException', (e) => process.stderr.write(`dnnvm-language-server: uncaught (a bug): ${e.stack ?? String(e)}\n`));
+  // Node ends the process on an unhandled rejection by default: log it instead, as above.
+  process.on('unhandledRejection', (e) => process.stderr.write(`dnnvm-language-server: unhandled rejection (a bug): ${(e as Error)?.stack ?? String(e)}\n`));
   startServer(createConnection(ProposedFeatures.all));
 }

@@ -91,12 +91,16 @@ interface DocState {
   changeAt: number;
   /** Diagnostics were published for some version already. */
   published?: boolean;
+  /** The assembler failed on this version (a bug). */
+  failure?: { version: number; message: string };
 }
 
 export interface WorkspaceEvents {
   /** Diagnostics of a version: the assembler's (in `a`) and the simulators' so far. */
   publish(uri: string, version: number, a: Analysis, sim: readonly SimDiagnostic[]): void;
   status(p: StatusParams): void;
+  /** The analysis of a version failed (a bug): say so instead of leaving the last version's diagnostics. */
+  failed(uri: string, version: number, message: string): void;
   /** New timing for the document: code lenses and inlay hints are worth asking for again. */
   timingReady(uri: string): void;
 }
@@ -228,6 +232,7 @@ export class Workspace {
     const text = doc.getText();
     const file = URI.toPath(uri);
     try {
+      if (this.faults && text.includes('; dnnvm-test-fault: analysis-throw')) throw new Error('injected fault in the analysis (a test of the server\'s isolation)');
       const program = assemble(text, {
         ...(this.forcedArch ? { arch: this.forcedArch } : {}),
         resolveArch: this.archResolver(path.dirname(file)),
@@ -241,6 +246,7 @@ export class Workspace {
       return result;
     } catch (e) {
       this.connection.console.error(`analysis of ${uri} failed (a bug; the server keeps running): ${(e as Error).stack ?? String(e)}`);
+      s.failure = { version: doc.version, message: (e as Error).message };
       return undefined;
     }
   }
@@ -285,6 +291,10 @@ export class Workspace {
     mark('analysis starts', s.changeAt);
     const a = this.analysis(uri);
     mark('assembled', s.changeAt);
+    if (!a && s.failure?.version === doc.version) {
+      this.events?.failed(uri, doc.version, `the assembler failed on this text (a bug; the language server's log has the details): ${s.failure.message}. Other files are unaffected; an edit tries again`);
+      return;
+    }
     if (!a || s.analysis?.version !== doc.version || s.run?.version === doc.version) return;
     const run = new Run(doc.version, a, s.changeAt);
     s.run = run;

@@ -166,6 +166,18 @@ describe('a failing analysis never takes the server down', () => {
     expect(lsp.statusesOf(uri).some((s) => s.version === 1 && s.phase === 'functional')).toBe(false);
   });
 
+  it('an assembly that throws says so on the document, and the next edit tries again', async () => {
+    const uri = uriOf('fault-analysis.dnnasm');
+    lsp.open(uri, good + '; dnnvm-test-fault: analysis-throw\n');
+    const d = await lsp.diagnostics(uri, 1);
+    expect(d.map((x) => [x.code, x.severity, x.range.start])).toEqual([['internal', 1, { line: 0, character: 0 }]]);
+    expect(d[0]!.message).toBe(
+      "the assembler failed on this text (a bug; the language server's log has the details): injected fault in the analysis (a test of the server's isolation). Other files are unaffected; an edit tries again",
+    );
+    lsp.change(uri, 2, [{ range: { start: { line: 10, character: 0 }, end: { line: 11, character: 0 } }, text: '' }]);
+    expect((await lsp.phase(uri, 2, 'functional')).diagnostics).toEqual([]);
+  });
+
   it('a request handler that throws answers with nothing; the next request is answered', async () => {
     const uri = uriOf('fault-hover.dnnasm');
     lsp.open(uri, good + '; dnnvm-test-fault: hover-throw\n');
