@@ -163,19 +163,37 @@ export function fmapChecksum(ddr: DdrImage, g: GoldenLayerCheck): string | undef
   return sha256(readFmap(ddr, g.place, g.fmap));
 }
 
-/** Cached bytes of files (the weights of a big model are read once per change of the file). */
+/** Cached bytes of files (the weights of a big model are read once per change of the file), the most
+ * recently used first, at most `maxBytes` of them. */
 export class FileCache {
   private readonly files = new Map<string, { mtimeMs: number; size: number; bytes: Uint8Array }>();
+  private bytes = 0;
+
+  constructor(readonly maxBytes = 512 * 2 ** 20) {}
   private readonly packages = new Map<string, { mtimeMs: number; pkg: ProgramPackage }>();
 
   /** The file's bytes; throws the fs error. */
   read(file: string): Uint8Array {
     const st = fs.statSync(file);
     const hit = this.files.get(file);
-    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.bytes;
+    if (hit) {
+      this.files.delete(file);
+      this.bytes -= hit.bytes.length;
+      if (hit.mtimeMs === st.mtimeMs && hit.size === st.size) {
+        this.files.set(file, hit);
+        this.bytes += hit.bytes.length;
+        return hit.bytes;
+      }
+    }
     const bytes = fs.readFileSync(file);
     this.files.set(file, { mtimeMs: st.mtimeMs, size: st.size, bytes });
-    if (this.files.size > 16) this.files.delete(this.files.keys().next().value!);
+    this.bytes += bytes.length;
+    // Map order is insertion order: the least recently used go first.
+    for (const [k, v] of this.files) {
+      if (this.bytes <= this.maxBytes || k === file) break;
+      this.files.delete(k);
+      this.bytes -= v.bytes.length;
+    }
     return bytes;
   }
 

@@ -197,3 +197,20 @@ describe('compiled programs', () => {
     expect(d.message).toMatch(new RegExp(`^functional mismatch: after layer ${layer.name.replace(/[+.]/g, '\\$&')}, its output \\S+ \\(\\d+ channels x \\d+ x \\d+, HWC in DDR\\) differs from the golden checksum in cifar10_full.manifest.json, while the 4 layers before it match\\.`));
   });
 });
+
+describe('file cache', () => {
+  it('rereads a file that changed and keeps at most its byte budget, the most recently used', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-cache-'));
+    const f = (n: string) => path.join(dir, n);
+    fs.writeFileSync(f('a'), Buffer.alloc(60, 1));
+    fs.writeFileSync(f('b'), Buffer.alloc(60, 2));
+    const cache = new FileCache(100);
+    const a1 = cache.read(f('a'));
+    expect(cache.read(f('a'))).toBe(a1);
+    cache.read(f('b')); // over budget: a (least recently used) goes
+    expect(cache.read(f('b'))).toBe(cache.read(f('b')));
+    expect(cache.read(f('a'))).not.toBe(a1);
+    fs.writeFileSync(f('a'), Buffer.alloc(61, 3));
+    expect(cache.read(f('a'))[0]).toBe(3);
+  });
+});
