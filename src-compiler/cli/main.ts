@@ -11,6 +11,7 @@ import { runBench } from './bench-cmd';
 import { runRun, runSim } from './sim-cmd';
 import { runImport } from './import-cmd';
 import { runCompile, runValidate } from './compile-cmd';
+import { runModel } from './model-cmd';
 import { processIO, type CliIO } from './io';
 
 interface Command {
@@ -31,11 +32,12 @@ export const COMMANDS: Command[] = [
   { name: 'disasm', usage: 'dnnvm disasm FILE.dnnbin [-o FILE.dnnasm] [--arch A]', summary: 'disassemble', options: [OUT, ARCH], run: runDisasm },
   {
     name: 'sim',
-    usage: 'dnnvm sim PROGRAM [--arch A] [--cores N] [--json] [--trace FILE.json]',
+    usage: 'dnnvm sim PROGRAM [--arch A] [--cores N] [--steady] [--json] [--trace FILE.json]',
     summary: 'timing simulation (.dnnasm or .dnnbin): per-layer cycles, throughput, roofline',
     options: [
       ARCH,
       { name: 'cores', takesValue: true, help: 'cores running the program at once (default: all of the architecture, throughput mode; 1 gives one image\'s latency alone)' },
+      { name: 'steady', takesValue: false, help: 'throughput in the steady state: cores start staggered and run several images each (what dnnvm compile reports); default: every core starts one image at cycle 0, the worst case for DDR contention' },
       JSON_OPT,
       { name: 'trace', takesValue: true, help: 'write a Chrome trace-event JSON (open it in ui.perfetto.dev or chrome://tracing)' },
     ],
@@ -80,6 +82,7 @@ export const COMMANDS: Command[] = [
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224: an input shape (symbolic ONNX dims, or a smaller image)' },
       { name: 'no-golden', takesValue: false, help: 'skip the golden checksums (they run the integer reference, slow on big models)' },
       { name: 'recalibrate', takesValue: false, help: 'calibrate again even if the package in the output folder has statistics for this model' },
+      { name: 'force', takesValue: false, help: 'replace the package\'s .dnnasm even if it was edited by hand (by default an edited one is kept and the compile refused)' },
     ],
     run: runCompile,
   },
@@ -95,6 +98,13 @@ export const COMMANDS: Command[] = [
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224' },
     ],
     run: runValidate,
+  },
+  {
+    name: 'model',
+    usage: 'dnnvm model [NAME] [-o FILE]',
+    summary: 'the built-in models (written by the project; weights from a fixed seed): list them, or write one',
+    options: [{ name: 'output', alias: 'o', takesValue: true, help: 'write the network definition to this file (default: stdout)' }],
+    run: runModel,
   },
   {
     name: 'bench',

@@ -9,11 +9,11 @@ import { canonicalize } from '../passes/canonicalize';
 import { generatedSamples, type Sample } from '../quant/calibration';
 import { quantizeFromStats, quantizeGraph } from '../quant/quantize';
 import type { QuantizedGraph } from '../quant/types';
-import { CancelledError } from '../util/errors';
+import { CancelledError, UserError } from '../util/errors';
 import type { XGraph } from '../xgraph/types';
 import { layoutDdr, type DdrLayout } from './ddr';
 import { ProgramBuilder, type LayerMark } from './emit';
-import { generateCopy, generateGroup, stageOf, type GroupContext, type GroupSpec } from './codegen';
+import { CapacityError, generateCopy, generateGroup, stageOf, type GroupContext, type GroupSpec } from './codegen';
 import { lower, type DpuOp, type LoweredGraph, type Segment } from './lower';
 import { chooseGroups, type FusionReport } from './fusion';
 import { Blob } from './weights';
@@ -96,6 +96,18 @@ export function compileModel(file: string, opts: CompileOptions): Compiled {
 
 /** Compile an already quantized graph (tests and the language server reuse the front half). */
 export function compileQuantized(model: string, g: XGraph, q: QuantizedGraph, opts: CompileOptions, t: Record<string, number> = {}, t0 = performance.now()): Compiled {
+  try {
+    return compileLowered(model, g, q, opts, t, t0);
+  } catch (e) {
+    // The partitioner sends to the host what can never fit; what is left and still fails here is a
+    // group no tiling fits. Name it and the limit rather than produce a wrong program.
+    if (e instanceof CapacityError)
+      throw new UserError(`${model}: ${e.message}. No tiling fits the ${opts.arch.name} banks (${opts.arch.dpu.bankDepth} addresses of ${opts.arch.dpu.icp} bytes per bank); compile for a larger configuration, or split the layer in the model`, { file: model });
+    throw e;
+  }
+}
+
+function compileLowered(model: string, g: XGraph, q: QuantizedGraph, opts: CompileOptions, t: Record<string, number>, t0: number): Compiled {
   const naive = opts.naive ?? false;
   const arch = opts.arch;
   let s = performance.now();
@@ -131,7 +143,7 @@ export function compileQuantized(model: string, g: XGraph, q: QuantizedGraph, op
   const blob = new Blob();
   const segments: CompiledSegment[] = [];
   let done = 0;
-  const total = lg.ops.length;
+  const total = plans.reduce((n, p) => n + p.units.reduce((m, u) => m + u.ops.length, 0), 0);
   plans.forEach((plan, i) => segments.push(generateSegment(lg, ddr, dpuSegments[i]!, plan, blob, opts, naive, () => opts.onProgress?.('generate', ++done, total))));
   t['generate'] = (performance.now() - s) / 1000;
   return { model, arch, mode: naive ? 'naive' : 'optimized', graph: g, q, lowered: lg, ddr, segments, weights: blob.bytes(), seconds: (performance.now() - t0) / 1000, timings: t };
@@ -172,7 +184,7 @@ function planSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, opts: Compi
 function generateSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, plan: SegmentPlan, blob: Blob, opts: CompileOptions, naive: boolean, tick: () => void): CompiledSegment {
   const arch = opts.arch;
   const b = new ProgramBuilder(arch);
-  const ctx: GroupContext = { arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map() };
+  const ctx: GroupContext = { arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map(), augment: !naive };
   const groups: FusionGroup[] = [];
   let fusedIndex = 0;
   for (const u of plan.units) {

@@ -157,7 +157,7 @@ function chainSpec(lg: LoweredGraph, arch: Arch, ops: readonly DpuOp[]): GroupSp
  */
 export function estimateGroup(ddr: DdrLayout, spec: GroupSpec, arch: Arch, bytesPerCycle: number): number {
   const b = new ProgramBuilder(arch);
-  const ctx: GroupContext = { arch, b, places: ddr.places, blob: new Blob(), spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map() };
+  const ctx: GroupContext = { arch, b, places: ddr.places, blob: new Blob(), spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map(), augment: true };
   generateGroup(ctx, spec);
   return estimateInstructions(b, arch, bytesPerCycle);
 }

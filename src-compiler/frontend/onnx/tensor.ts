@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../util/errors';
+import { resolveInside } from '../../util/paths';
 import { MAX_ELEMENTS, shapeText } from '../../xgraph/shapes';
 import { ONNX_DTYPE, ONNX_DTYPE_NAME, type Int64, type PbTensor } from './schema';
 
@@ -49,16 +50,7 @@ function externalBytes(t: PbTensor, modelFile: string, expected: number): Uint8A
   const kv = new Map(t.external_data.map((e) => [e.key, e.value]));
   const loc = kv.get('location');
   if (!loc) throw new UserError(`tensor '${t.name}' has external data without a location`, { file: modelFile });
-  const dir = fs.realpathSync(path.dirname(path.resolve(modelFile)));
-  const target = path.resolve(dir, loc);
-  let real: string;
-  try {
-    real = fs.realpathSync(target);
-  } catch {
-    throw new UserError(`tensor '${t.name}': external data file '${loc}' not found beside the model`, { file: modelFile });
-  }
-  if (path.isAbsolute(loc) || (real !== dir && !real.startsWith(dir + path.sep)))
-    throw new UserError(`tensor '${t.name}': external data file '${loc}' is outside the model's folder; only files inside it are read`, { file: modelFile });
+  const real = resolveInside(path.dirname(path.resolve(modelFile)), loc, `tensor '${t.name}': external data file`, { file: modelFile });
   const offset = Number(kv.get('offset') ?? '0');
   const length = kv.has('length') ? Number(kv.get('length')) : expected;
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0)
