@@ -6,8 +6,8 @@
 // manifest's XGraph; without one, what the host writes is unknown, so from the second segment on every
 // DDR byte counts as written (no uninitialized-read reports there).
 
-import * as path from 'node:path';
 import { CancelledError, UserError } from '../util/errors';
+import { resolveInside } from '../util/paths';
 import { FunctionalMachine } from '../sim/functional';
 import { DdrImage } from '../sim/memory';
 import { analyzeDependencies, type DepAnalysis } from '../sim/deps';
@@ -52,13 +52,15 @@ export interface CheckOptions {
 
 /**
  * The DDR image of a document's regions: `file=` contents read relative to `dir` through `cache`.
- * Throws a UserError at the `.ddr` line when a file is missing or its size differs from the region's.
+ * Throws a UserError at the `.ddr` line when a file is missing, outside `dir`, or of another size than
+ * the region.
  */
 export function documentDdr(regions: readonly SimRegion[], dir: string, cache: FileCache): DdrImage {
   return new DdrImage(regions, (r) => {
     if (r.file === undefined) return undefined;
-    const file = path.resolve(dir, r.file);
     const at = r.line !== undefined ? { line: r.line, col: 1 } : {};
+    // Only files inside the program's folder, as everywhere a program names a file (util/paths.ts).
+    const file = resolveInside(dir, r.file, `region ${r.name}: file=`, at);
     let bytes: Uint8Array;
     try {
       bytes = cache.read(file);

@@ -136,7 +136,20 @@ describe('planted errors', () => {
         source: 'dnnvm functional',
         severity: 2,
         range: rng(1, 5, 10),
-        message: `region input: cannot read file="absent.bin" (${path.join(tmp, 'absent.bin')}): no such file; the functional check needs the region's data; the functional check (races, memory accesses, golden checksums) did not run`,
+        message: `region input: file= 'absent.bin' does not exist in ${tmp}; the functional check (races, memory accesses, golden checksums) did not run`,
+      },
+    ]);
+  });
+
+  it('a region file outside the program\'s folder is not read', async () => {
+    const { diagnostics } = await openAndCheck('outside.dnnasm', HEAD.replace('size=128\n', 'size=128 file="../passwd"\n') + LOAD('dpdby=SAVE ') + SAVE('dpdon=LOAD ') + '    END\n');
+    expect(brief(diagnostics)).toEqual([
+      {
+        code: 'ddr-file',
+        source: 'dnnvm functional',
+        severity: 2,
+        range: rng(1, 5, 10),
+        message: `region input: file= '../passwd' is outside ${tmp}; only files inside that folder are read: copy it there; the functional check (races, memory accesses, golden checksums) did not run`,
       },
     ]);
   });
