@@ -7,7 +7,7 @@
 // it; cancelling that progress cancels the request too.
 //
 // Changes since the first version of this file (all backward compatible): CompileParams.outDir and
-// .recalibrate,
+// .recalibrate, SimulationParams.steady,
 // ValidateParams.weights, the `dnnvm/status` notification, and doc comments that pin down units and
 // line bases. A request about a document that has assembler errors answers with status 'error' (the
 // simulation summary) or a ResponseError (trace, validate) whose message says what to fix.
@@ -40,7 +40,7 @@ export interface CompileResult {
   readonly asmSha256: string;
   readonly previousAsmSha256?: string;
   readonly manifestPath: string;
-  /** Per-image timing of the compiled program (throughput mode). */
+  /** Per-image timing of the compiled program (throughput mode, steady state: as `dnnvm compile`). */
   readonly summary: SimulationSummary;
 }
 
@@ -75,10 +75,17 @@ export interface XGraphResult {
   readonly arch: string;
 }
 
-/** `dnnvm/simulation`: the timing summary of a .dnnasm document (as last analyzed). */
+/**
+ * `dnnvm/simulation`: the timing summary of a .dnnasm document (as last analyzed). By default in the
+ * edit loop's throughput mode: every core runs one image, all from cycle 0 (as `dnnvm sim`; the hover
+ * timing and the code lenses come from the same run). With `steady`, simulated for this request in the
+ * steady state (staggered cores, several images each), as `dnnvm compile` and CompileResult.summary
+ * report it; its layers are then core 0's last image.
+ */
 export const SIMULATION_REQUEST = 'dnnvm/simulation';
 export interface SimulationParams {
   readonly uri: string;
+  readonly steady?: boolean;
 }
 export interface SimulationSummary {
   /** Architecture name; `cores` run the program at once in throughput mode (one image each). */

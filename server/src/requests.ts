@@ -143,7 +143,7 @@ export function registerRequests(connection: Connection, ctx: RequestContext, sc
 
   connection.onRequest(SIMULATION_REQUEST, async (params: SimulationParams): Promise<SimulationSummary | ResponseError<void>> => {
     try {
-      const { a, timing } = await timingOf(params.uri);
+      const { a, timing } = params.steady ? await ws.simulateNow(params.uri, true) : await timingOf(params.uri);
       if (!timing) return { arch: a.program.arch.name, cores: a.program.arch.cores, cycles: 0, seconds: 0, fps: 0, opsPerSecond: 0, instructions: a.program.instrs.length, status: 'error', layers: [] };
       return timing.summary(a.program);
     } catch (e) {

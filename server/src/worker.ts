@@ -39,7 +39,7 @@ export type Fault = 'throw' | 'exit' | 'hang';
 
 export type Job =
   | { readonly kind: 'warmup' }
-  | { readonly kind: 'timing'; readonly program: PackedProgram; readonly cores?: number; readonly maxInstructions: number; readonly fault?: Fault }
+  | { readonly kind: 'timing'; readonly program: PackedProgram; readonly cores?: number; readonly maxInstructions: number; readonly steady?: boolean; readonly fault?: Fault }
   | { readonly kind: 'trace'; readonly program: PackedProgram; readonly cores?: number; readonly maxInstructions: number }
   | { readonly kind: 'functional'; readonly program: PackedProgram; readonly file: string; readonly budgetMs: number; readonly maxProblems?: number; readonly fault?: Fault }
   | { readonly kind: 'compile'; readonly params: CompileParams; readonly baseDir: string }
@@ -116,7 +116,7 @@ function run(job: Job, ctx: Ctx): unknown {
     case 'timing': {
       injected(job.fault, ctx);
       const segs = unpackSegments(job.program);
-      return simulateSegments(segs, { ...(job.cores ? { cores: job.cores } : {}), isCancelled: ctx.isCancelled, maxInstructions: job.maxInstructions });
+      return simulateSegments(segs, { ...(job.cores ? { cores: job.cores } : {}), isCancelled: ctx.isCancelled, maxInstructions: job.maxInstructions, ...(job.steady ? { steady: true } : {}) });
     }
     case 'trace':
       return { json: traceJson(job.program, job.cores, job.maxInstructions, ctx) };

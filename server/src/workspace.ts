@@ -415,16 +415,17 @@ export class Workspace {
   }
 
   /**
-   * Simulate a document that is not open, or when the edit loop does not (autoSimulate off): its
+   * Simulate a document now: one that is not open, when the edit loop does not (autoSimulate off), or
+   * in the steady state (which the edit loop never does: it costs several times one image). Its
    * analysis and timing, or undefined timing with the reason.
    */
-  async simulateNow(uri: string): Promise<{ a: Analysis; timing?: DocumentTiming; packed?: PackedProgram; reason?: string }> {
+  async simulateNow(uri: string, steady = false): Promise<{ a: Analysis; timing?: DocumentTiming; packed?: PackedProgram; reason?: string }> {
     const a = this.analysis(uri) ?? this.analyzeFile(URI.toPath(uri));
     const errors = a.program.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) return { a, reason: `the program has ${errors.length} error${errors.length === 1 ? '' : 's'} (the first on line ${a.index.position(errors[0]!.start).line + 1}: ${errors[0]!.message})` };
     if (a.program.instrs.length === 0) return { a, reason: 'the program has no instructions' };
     const packed = this.pack(a);
-    const results = await this.timingLane.run<TimingResult[]>(`request:${uri}`, { kind: 'timing', program: packed, maxInstructions: this.limits.maxInstructions });
+    const results = await this.timingLane.run<TimingResult[]>(`request${steady ? '-steady' : ''}:${uri}`, { kind: 'timing', program: packed, maxInstructions: this.limits.maxInstructions, ...(steady ? { steady } : {}) });
     return { a, packed, timing: new DocumentTiming(packed.segments.map((seg, k) => ({ segment: seg, result: results[k]! }))) };
   }
 

@@ -16,7 +16,7 @@ import type { LineIndex, Span } from '../asm/ast';
 import { ENGINES, maskText } from '../isa/table';
 import { peakCycles } from '../sim/cost';
 import { programFromAsm, type SimLayer, type SimProblem, type SimProgram } from '../sim/program';
-import { instructionTiming, simulateTiming, type InstructionTiming, type LayerTiming, type TimingOptions, type TimingResult } from '../sim/timing';
+import { instructionTiming, simulateSteadyState, simulateTiming, type InstructionTiming, type LayerTiming, type TimingOptions, type TimingResult } from '../sim/timing';
 import type { Analysis } from './analysis';
 import type { FunctionalCheck } from './check';
 import type { HoverExtras } from './hover';
@@ -85,9 +85,14 @@ export function sliceProgram(p: SimProgram, first: number, end: number, layers: 
   };
 }
 
-/** Timing-simulate every segment (throughput mode unless `cores` says otherwise). */
-export function simulateSegments(segs: readonly SegmentProgram[], options: TimingOptions = {}): TimingResult[] {
-  return segs.map((s) => simulateTiming(s.program, options));
+/**
+ * Timing-simulate every segment in throughput mode: every core runs one image, all starting at cycle 0
+ * (as `dnnvm sim`); with `steady`, in the steady state (staggered cores, several images each, as
+ * `dnnvm compile` reports), whose per-instruction times and layers are core 0's last image.
+ */
+export function simulateSegments(segs: readonly SegmentProgram[], options: TimingOptions & { readonly steady?: boolean } = {}): TimingResult[] {
+  const { steady, ...o } = options;
+  return segs.map((s) => (steady ? simulateSteadyState(s.program, o) : simulateTiming(s.program, o)));
 }
 
 /** A problem with document instruction indices (a segment's are local). */
@@ -134,7 +139,8 @@ export class DocumentTiming {
   private readonly layerAt = new Map<number, { seg: SegmentTiming; local: number }>();
 
   constructor(readonly segments: readonly SegmentTiming[]) {
-    this.cycles = segments.reduce((s, x) => s + x.result.cycles, 0);
+    // Per image: one image's cycles, or the steady state's period (the same with one image per core).
+    this.cycles = segments.reduce((s, x) => s + x.result.period, 0);
     this.status = segments.some((s) => s.result.status === 'deadlock') ? 'deadlock' : segments.some((s) => s.result.status === 'limit') ? 'limit' : 'complete';
     const problems: SimProblem[] = [];
     for (const s of segments) {

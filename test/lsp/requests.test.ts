@@ -138,6 +138,11 @@ describe('dnnvm/xgraph, dnnvm/simulation and dnnvm/trace', () => {
     const s = await lsp.request<SimulationSummary>('dnnvm/simulation', { uri: `file://${path.join(tmp, 'lenet.dnnasm')}` });
     expect(s.status).toBe('complete');
     expect(s.cycles).toBeGreaterThan(0);
+    // In the steady state, the document's summary is the compiler's report.
+    const compiled = await lsp.request<CompileResult>('dnnvm/compile', { model: path.join(tmp, 'lenet.prototxt') });
+    const steady = await lsp.request<SimulationSummary>('dnnvm/simulation', { uri: `file://${path.join(tmp, 'lenet.dnnasm')}`, steady: true });
+    expect(steady.cycles).toBeCloseTo(compiled.summary.cycles, 6);
+    expect(steady.layers.map((l) => [l.name, l.line, Math.round(l.cycles)])).toEqual(compiled.summary.layers.map((l) => [l.name, l.line, Math.round(l.cycles)]));
     const bad = path.join(tmp, 'bad.dnnasm');
     fs.writeFileSync(bad, '.arch ZU9\n    LOAD x=1\n    END\n');
     const e = await lsp.request<SimulationSummary>('dnnvm/simulation', { uri: `file://${bad}` });
