@@ -367,7 +367,7 @@ export class Workspace {
       run.timingDiags = [failure(a, 'timing', (e as Error).message)];
     } finally {
       clearTimeout(slow);
-      if (s.run === run) run.settleTiming();
+      run.settleTiming();
     }
     publish();
     mark('timing published', run.changeAt);
@@ -404,7 +404,7 @@ export class Workspace {
       run.functionalState = 'failed';
       run.functionalDiags = [failure(a, 'functional', (e as Error).message)];
     } finally {
-      if (s.run === run) run.settleFunctional();
+      run.settleFunctional();
     }
     publish();
     this.status(uri, run, 'functional', run.functionalState as StatusParams['state'], functionalDetail);
