@@ -107,7 +107,8 @@ export interface SimulationSummary {
   readonly layers: readonly { readonly name: string; readonly line: number; readonly cycles: number; readonly ops: number; readonly opsPerSecond: number; readonly rooflineFraction: number }[];
 }
 
-/** `dnnvm/trace`: the Chrome trace-event JSON (Perfetto) of a .dnnasm document's simulation. */
+/** `dnnvm/trace`: the Chrome trace-event JSON (Perfetto) of a .dnnasm document's simulation (one image
+ * per core, segments one after another; every core's slices, or core 0's alone beyond two million). */
 export const TRACE_REQUEST = 'dnnvm/trace';
 export interface TraceParams {
   readonly uri: string;

@@ -151,13 +151,18 @@ function run(job: Job, ctx: Ctx): unknown {
   }
 }
 
+/** The most instruction slices a trace holds for every core; beyond, core 0's only. */
+export const TRACE_MAX_SLICES = 2_000_000;
+
 function traceJson(pp: PackedProgram, cores: number | undefined, maxInstructions: number, ctx: Ctx): string {
   const segs = unpackSegments(pp);
   let offsetUs = 0;
   const events: unknown[] = [];
   let metadata: Record<string, unknown> = {};
   segs.forEach((s, k) => {
-    const r = simulateTiming(s.program, { ...(cores ? { cores } : {}), recordAllCores: true, bandwidthTimeline: true, isCancelled: ctx.isCancelled, maxInstructions });
+    // Every core's slices, unless that makes a trace no viewer opens (millions of slices): then core 0's.
+    const all = s.program.count * (cores ?? pp.arch.cores) <= TRACE_MAX_SLICES;
+    const r = simulateTiming(s.program, { ...(cores ? { cores } : {}), recordAllCores: all, bandwidthTimeline: true, isCancelled: ctx.isCancelled, maxInstructions });
     const t = chromeTrace(s.program, r);
     for (const e of t.traceEvents) {
       // Process and thread names once; every segment's slices after the ones before it.
