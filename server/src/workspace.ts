@@ -22,6 +22,9 @@ import { LineIndex } from '../../src-compiler/asm/ast';
 import { assemble, type InstrMemo } from '../../src-compiler/asm/assemble';
 import { archResolverFor } from '../../src-compiler/asm/file';
 import { resolveArch } from '../../src-compiler/arch/load';
+import { DEFAULT_ARCH_NAME, boardByName } from '../../src-compiler/arch/presets';
+import { printProgram } from '../../src-compiler/asm/format';
+import { pingPongProgram } from '../../src-compiler/sim/testing/build';
 import type { Arch } from '../../src-compiler/arch/model';
 import type { Analysis } from '../../src-compiler/ide/analysis';
 import type { FunctionalCheck } from '../../src-compiler/ide/check';
@@ -155,9 +158,20 @@ export class Workspace {
     this.functionalLane = new WorkerLane('functional', workerScript, log, { faults: this.faults, hardCancelMs: 2000 });
   }
 
-  /** Start the timing worker and compile its hot loops, so that the first edit finds it ready. */
+  /**
+   * Start the timing worker and compile its hot loops, so that the first edit finds it ready; and run
+   * the assembler once on a small generated program, so that the first file opened is not also the
+   * one that teaches the JIT the parser (a third of a big file's first assembly).
+   */
   warmUp(): void {
     this.timingLane.run('warmup', { kind: 'warmup' }).catch(() => undefined);
+    try {
+      const arch = boardByName(DEFAULT_ARCH_NAME)!;
+      const text = printProgram(pingPongProgram(arch, 200), arch);
+      for (let k = 0; k < 2; k++) assemble(text, { keepAst: true, lineCache: new Map(), instrCache: new WeakMap() });
+    } catch (e) {
+      this.connection.console.error(`warming up the assembler failed (a bug): ${(e as Error).stack ?? String(e)}`);
+    }
   }
 
   dispose(): void {
@@ -198,8 +212,10 @@ export class Workspace {
     return s;
   }
 
-  /** A new version of a document: stop what older versions still compute, and analyze after the debounce. */
+  /** A new version of a document: stop what older versions still compute, and analyze after the debounce
+   * (at once for a document just opened: no edits will follow to coalesce). */
   schedule(doc: TextDocument, delay = this.debounceMs): void {
+    if (!this.docs.has(doc.uri)) delay = 0;
     const s = this.state(doc.uri);
     s.changeAt = performance.now();
     this.timingLane.cancel(doc.uri);
