@@ -7,9 +7,8 @@
 // it; cancelling that progress cancels the request too.
 //
 // Changes since the first version of this file (all backward compatible): CompileParams.outDir and
-// .recalibrate, SimulationParams.steady,
-// ValidateParams.weights, the `dnnvm/status` notification, and doc comments that pin down units and
-// line bases. A request about a document that has assembler errors answers with status 'error' (the
+// .recalibrate, SimulationParams.steady, ValidateParams.weights, the `dnnvm/status` notification, and
+// doc comments that pin down units and line bases. A request about a document that has assembler errors answers with status 'error' (the
 // simulation summary) or a ResponseError (trace, validate) whose message says what to fix.
 
 /** `dnnvm/compile`: compile a model file and write its program package beside it. */
@@ -102,7 +101,8 @@ export interface SimulationSummary {
    * Per layer marker: `line` is the 0-based line of the marker; `cycles` is how much later the program
    * ends because of the layer (these add up to `cycles`, as in `dnnvm compile`); `opsPerSecond` is
    * device ops per second over those cycles; `rooflineFraction` is the fewest cycles the layer's work
-   * allows over the layer's own span.
+   * allows over those cycles (above 1 when its work hid under its neighbours'), as in `dnnvm compile`.
+   * (The code lens's fraction is over the layer's own span, first start to last end.)
    */
   readonly layers: readonly { readonly name: string; readonly line: number; readonly cycles: number; readonly ops: number; readonly opsPerSecond: number; readonly rooflineFraction: number }[];
 }

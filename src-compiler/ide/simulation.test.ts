@@ -173,7 +173,7 @@ describe('compiled programs', () => {
     const s = dt.summary(a.program);
     expect(s.cycles).toBeCloseTo(report.cycles, 6);
     expect(s.instructions).toBe(report.instructions);
-    expect(s.layers.map((l) => [l.name, l.cycles])).toEqual(report.layers.map((l) => [l.name, l.cycles]));
+    expect(s.layers.map((l) => [l.name, l.cycles, l.rooflineFraction])).toEqual(report.layers.map((l) => [l.name, l.cycles, l.rooflineFraction]));
     expect(s.layers.every((l) => a.text.split('\n')[l.line]!.startsWith('.layer '))).toBe(true);
   });
 

@@ -116,6 +116,8 @@ export interface LayerSummary {
   readonly ops: number;
   /** Device ops per second over those cycles, all cores. */
   readonly opsPerSecond: number;
+  /** The fewest cycles the layer's work allows over `cycles` (above 1 when its work hid under its
+   * neighbours'), as `dnnvm compile` reports it. */
   readonly rooflineFraction: number;
 }
 
@@ -201,7 +203,8 @@ export class DocumentTiming {
       const x = this.layer(li);
       if (!x) return;
       const secs = x.l.incrementalCycles / f;
-      layers.push({ name: al.name, line: al.line, cycles: x.l.incrementalCycles, ops: x.l.ops, opsPerSecond: secs > 0 ? (x.l.ops * cores) / secs : 0, rooflineFraction: x.l.rooflineFraction });
+      const inc = x.l.incrementalCycles;
+      layers.push({ name: al.name, line: al.line, cycles: inc, ops: x.l.ops, opsPerSecond: secs > 0 ? (x.l.ops * cores) / secs : 0, rooflineFraction: inc > 0 ? x.l.rooflineCycles / inc : 0 });
     });
     return {
       arch: this.segments[0]?.result.arch ?? asm.arch.name,
