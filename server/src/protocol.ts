@@ -101,8 +101,8 @@ export interface SimulationSummary {
    * Per layer marker: `line` is the 0-based line of the marker; `cycles` is how much later the program
    * ends because of the layer (these add up to `cycles`, as in `dnnvm compile`); `opsPerSecond` is
    * device ops per second over those cycles; `rooflineFraction` is the fewest cycles the layer's work
-   * allows over those cycles (above 1 when its work hid under its neighbours'), as in `dnnvm compile`.
-   * (The code lens's fraction is over the layer's own span, first start to last end.)
+   * allows over the layer's own span (first start to last end; at most 1), as in `dnnvm compile` and
+   * the code lens.
    */
   readonly layers: readonly { readonly name: string; readonly line: number; readonly cycles: number; readonly ops: number; readonly opsPerSecond: number; readonly rooflineFraction: number }[];
 }

@@ -7,7 +7,6 @@
 import type { Arch } from '../arch/model';
 import { programFromInstrs } from '../sim/program';
 import { simulateSteadyState, type TimingResult } from '../sim/timing';
-import { peakCycles } from '../sim/cost';
 import { limits } from '../util/limits';
 import type { Compiled } from './compile';
 import { simLayers, simRegions } from './runtime';
@@ -67,10 +66,9 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
     if (r.status !== 'complete') status = r.status;
     cycles += r.period;
     instructions += seg.instrs.length;
-    // Rooflines from the work itself: CONV and MISC at their engines' peak, DDR bytes at the most
-    // one core can move (its AXI ports or the whole board's DDR). Per layer that is a true lower
-    // bound on the window its instructions ran in; per segment, the cores together also cannot move
-    // more than the board's DDR: cores x bytes / DDR rate per image and core.
+    // The program's roofline: each layer's (from the timing simulator: engines at peak, DDR at one
+    // core's most) summed per engine, and the cores together also cannot move more than the board's
+    // DDR: cores x bytes / DDR rate per image and core.
     const d = arch.derived;
     const coreRate = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle);
     let segConv = 0;
@@ -80,18 +78,9 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
       const mark = seg.layers[k]!;
       const ops = mark.nodes.reduce((s, n) => s + (opsOf.get(n) ?? 0), 0);
       const secs = l.incrementalCycles / f;
-      let conv = 0;
-      let misc = 0;
-      for (let i = l.first; i < Math.min(l.end, r.instructions); i++) {
-        const e = r.graph.engine[i]!;
-        if (e === 2) conv += peakCycles(arch, r.costs, r.graph.opcode[i]!, i);
-        else if (e === 3) misc += peakCycles(arch, r.costs, r.graph.opcode[i]!, i);
-      }
-      const mem = l.ddrBytes / coreRate;
-      segConv += conv;
-      segMisc += misc;
+      segConv += l.convPeakCycles;
+      segMisc += l.miscPeakCycles;
       segBytes += l.ddrBytes;
-      const roof = Math.max(conv, misc, mem);
       layers.push({
         segment: si,
         name: mark.name,
@@ -101,9 +90,9 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
         cycles: l.incrementalCycles,
         seconds: secs,
         opsPerSecond: secs > 0 ? (ops * cores) / secs : 0,
-        rooflineCycles: roof,
-        rooflineFraction: l.cycles > 0 ? roof / l.cycles : 0,
-        bound: mem >= conv && mem >= misc ? 'memory' : conv >= misc ? 'compute' : 'misc',
+        rooflineCycles: l.rooflineCycles,
+        rooflineFraction: l.rooflineFraction,
+        bound: l.bound,
       });
     });
     minCycles += Math.max(segConv, segMisc, segBytes / coreRate, (cores * segBytes) / d.ddrBytesPerCycle);

@@ -116,8 +116,8 @@ export interface LayerSummary {
   readonly ops: number;
   /** Device ops per second over those cycles, all cores. */
   readonly opsPerSecond: number;
-  /** The fewest cycles the layer's work allows over `cycles` (above 1 when its work hid under its
-   * neighbours'), as `dnnvm compile` reports it. */
+  /** The fewest cycles the layer's work allows over the layer's own span (first start to last end),
+   * at most 1, as `dnnvm compile` and the code lens report it. */
   readonly rooflineFraction: number;
 }
 
@@ -204,7 +204,7 @@ export class DocumentTiming {
       if (!x) return;
       const secs = x.l.incrementalCycles / f;
       const inc = x.l.incrementalCycles;
-      layers.push({ name: al.name, line: al.line, cycles: inc, ops: x.l.ops, opsPerSecond: secs > 0 ? (x.l.ops * cores) / secs : 0, rooflineFraction: inc > 0 ? x.l.rooflineCycles / inc : 0 });
+      layers.push({ name: al.name, line: al.line, cycles: inc, ops: x.l.ops, opsPerSecond: secs > 0 ? (x.l.ops * cores) / secs : 0, rooflineFraction: x.l.cycles > 0 ? x.l.rooflineCycles / x.l.cycles : 0 });
     });
     return {
       arch: this.segments[0]?.result.arch ?? asm.arch.name,
