@@ -1,6 +1,8 @@
 // Resource limits (util/limits.ts): each refuses with a clear error naming the limit and how to raise
 // it, and each can be raised (DNNVM_LIMITS for the CLI, setLimits for the language server).
 
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../src-compiler/asm/assemble';
@@ -49,6 +51,30 @@ describe('limits', () => {
     setLimits({ tensorElements: 100_000 });
     expect(() => loadModel(sharedModel('onnx/mnist8/model.onnx'))).not.toThrow();
     expect(() => loadModel(sharedModel('caffe/lenet.prototxt'))).toThrow(/more than the limit of 100000;.*tensorElements/);
+  });
+
+  it('protobuf declared lengths: a length beyond the file is refused before anything is allocated for it', () => {
+    // ModelProto.graph (field 7, length-delimited) declaring 2^31 - 1 bytes in a 16-byte file, and a
+    // packed repeated field declaring a gigabyte: each is a clear error, not an allocation or a crash.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-limits-'));
+    const huge = path.join(dir, 'huge-length.onnx');
+    fs.writeFileSync(huge, Uint8Array.from([0x08, 0x07, 0x3a, 0xff, 0xff, 0xff, 0xff, 0x07, 1, 2, 3, 4, 5, 6, 7, 8]));
+    const refusal = (file: string) => {
+      try {
+        loadModel(file);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const e = refusal(huge);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as UserError).location.file).toBe(huge);
+    expect((e as UserError).message).toMatch(/^not a valid ONNX model \(protobuf decoding failed: a field declares more bytes than the file has left \(index out of range.*\)\); the file may be truncated or corrupted$/);
+    const packed = path.join(dir, 'packed.onnx');
+    // graph { initializer { dims (field 1, packed) of 2^30 bytes } }
+    fs.writeFileSync(packed, Uint8Array.from([0x3a, 0x08, 0x2a, 0x06, 0x0a, 0x80, 0x80, 0x80, 0x80, 0x04]));
+    expect((refusal(packed) as UserError).message).toMatch(/^not a valid ONNX model \(protobuf decoding failed: a field declares more bytes than the file has left/);
   });
 
   it('simulated cycles: the CLI stops the timing simulation there and says the result is partial', async () => {

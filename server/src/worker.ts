@@ -26,6 +26,7 @@ import { simulateTiming } from '../../src-compiler/sim/timing';
 import { CancelledError, UserError } from '../../src-compiler/util/errors';
 import type { CompileParams, CompileResult, SimulationSummary, ValidateResult } from './protocol';
 import { unpackSegments, type PackedProgram } from './transport';
+import { collectGarbage } from './gc';
 
 export interface WorkerInit {
   readonly role: 'dnnvm-worker';
@@ -81,6 +82,8 @@ export function runWorker(init: WorkerInit): void {
       const message = e instanceof UserError ? located(e) : cancelled ? (e as Error).message : ((e as Error).stack ?? String(e));
       port.postMessage({ id: m.id, type: 'error', cancelled, message, ...(user ? { user } : {}) } satisfies WorkerMessage);
     }
+    // A job's garbage (see gc.ts) goes now, while the lane waits for the next job.
+    if (m.job.kind !== 'warmup') collectGarbage?.();
   });
 }
 

@@ -43,6 +43,7 @@ import { packDocument, type PackedProgram } from './transport';
 import { URI } from './uri';
 import type { Fault, FunctionalSetupProblem } from './worker';
 import { JobCancelled, JobFailed, WorkerLane } from './workers';
+import { IdleCollector, collectIfGrown } from './gc';
 
 export interface Settings {
   /** A preset, a DPU configuration, or an architecture file; empty = what the program's .arch says. */
@@ -143,6 +144,7 @@ export class Workspace {
   events: WorkspaceEvents | undefined;
   debounceMs = 30;
   limits: Limits = DEFAULT_LIMITS;
+  private readonly idleGc = new IdleCollector(1000);
   readonly timingLane: WorkerLane;
   readonly functionalLane: WorkerLane;
   /** Fault injection for the isolation tests (DNNVM_LSP_TEST_FAULTS=1). */
@@ -175,6 +177,7 @@ export class Workspace {
   }
 
   dispose(): void {
+    this.idleGc.dispose();
     this.timingLane.dispose();
     this.functionalLane.dispose();
     for (const s of this.docs.values()) clearTimeout(s.timer);
@@ -218,6 +221,7 @@ export class Workspace {
     if (!this.docs.has(doc.uri)) delay = 0;
     const s = this.state(doc.uri);
     s.changeAt = performance.now();
+    this.idleGc.busy();
     this.timingLane.cancel(doc.uri);
     this.functionalLane.cancel(doc.uri);
     clearTimeout(s.timer);
@@ -296,6 +300,8 @@ export class Workspace {
   }
 
   private status(uri: string, run: Run, phase: StatusParams['phase'], state: StatusParams['state'], detail?: string): void {
+    // The functional phase is the last of an analysis (see gc.ts).
+    if (phase === 'functional') this.idleGc.done();
     this.events?.status({ uri, version: run.version, phase, state, ms: Math.round((performance.now() - run.changeAt) * 10) / 10, ...(detail ? { detail } : {}) });
   }
 
@@ -307,6 +313,7 @@ export class Workspace {
     mark('analysis starts', s.changeAt);
     const a = this.analysis(uri);
     mark('assembled', s.changeAt);
+    collectIfGrown();
     if (!a && s.failure?.version === doc.version) {
       this.events?.failed(uri, doc.version, `the assembler failed on this text (a bug; the language server's log has the details): ${s.failure.message}. Other files are unaffected; an edit tries again`);
       return;

@@ -34,3 +34,10 @@ export class CancelledError extends Error {
     this.name = 'CancelledError';
   }
 }
+
+/** Why protobufjs refused a message, in the user's terms. Its reader checks every declared length
+ * against the bytes left before it reads or allocates anything, and says "index out of range". */
+export function protobufFailure(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return /^index out of range/.test(m) ? `a field declares more bytes than the file has left (${m})` : m;
+}

@@ -7,7 +7,7 @@
 // per write, so the XGraph stays in SSA form; the net's outputs are the blobs no later layer reads.
 
 import * as fs from 'node:fs';
-import { UserError } from '../../util/errors';
+import { UserError, protobufFailure } from '../../util/errors';
 import { isMessage, parsePrototext, PrototextError, type PtEntry, type PtMessage, type PtScalar } from '../../util/prototext';
 import { GraphBuilder } from '../../xgraph/graph';
 import { maxElements, numel, shapeText, type Shape } from '../../xgraph/shapes';
@@ -61,7 +61,7 @@ export function readCaffemodel(file: string): Map<string, Blob[]> {
   try {
     net = caffeType('NetParameter').decode(bytes) as unknown as PbNet;
   } catch (e) {
-    throw new UserError(`not a valid .caffemodel (protobuf decoding failed: ${(e as Error).message}); the file may be truncated or corrupted`, { file });
+    throw new UserError(`not a valid .caffemodel (protobuf decoding failed: ${protobufFailure(e)}); the file may be truncated or corrupted`, { file });
   }
   const out = new Map<string, Blob[]>();
   const add = (name: string, blobs: PbBlob[]) => {

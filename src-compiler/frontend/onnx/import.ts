@@ -6,7 +6,7 @@
 // view. Unknown dims (dynamic batch) become 1 unless the caller gives shapes.
 
 import * as fs from 'node:fs';
-import { UserError } from '../../util/errors';
+import { UserError, protobufFailure } from '../../util/errors';
 import { GraphBuilder, nodeError, topoOrder } from '../../xgraph/graph';
 import { limitHint } from '../../util/limits';
 import { inferShapes, maxElements, numel, ShapeError, shapeText, type Shape } from '../../xgraph/shapes';
@@ -96,7 +96,7 @@ export function decodeOnnx(bytes: Uint8Array, file: string): PbModel {
   try {
     m = onnxType('ModelProto').decode(bytes) as unknown as PbModel;
   } catch (e) {
-    throw new UserError(`not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); the file may be truncated or corrupted`, { file });
+    throw new UserError(`not a valid ONNX model (protobuf decoding failed: ${protobufFailure(e)}); the file may be truncated or corrupted`, { file });
   }
   if (!m.graph) throw new UserError('not an ONNX model: the ModelProto has no graph', { file });
   return m;
