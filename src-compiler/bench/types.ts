@@ -100,14 +100,3 @@ export interface BenchContext {
   readonly outDir: string;
   readonly log: (line: string) => void;
 }
-
-/** The process CPU time (user + system) of `fn`, in milliseconds, with its result: on a loaded
- * machine wall time alone says little. */
-export function cpuTimed<T>(fn: () => T): { value: T; cpuMs: number; wallMs: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const value = fn();
-  const wallMs = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { value, cpuMs: (c.user + c.system) / 1000, wallMs };
-}
