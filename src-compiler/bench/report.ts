@@ -88,9 +88,9 @@ export function markdownReport(m: Machine, rows: readonly BenchRow[], quick: boo
     const mine = rows.filter((x) => x.group === g);
     const own = tables.filter((t) => t.group === g);
     if (mine.length && !own.some((t) => t.replacesRows)) {
-      out.push('| measurement | median | min | max | runs | budget | met |', '| --- | ---: | ---: | ---: | ---: | --- | --- |');
+      out.push('| measurement | median | min | max | runs | budget | met? |', '| --- | ---: | ---: | ---: | ---: | --- | --- |');
       for (const r of mine)
-        out.push(`| ${cell(r.name + (r.detail ? ` (${r.detail})` : ''))} | ${fmt(r.value, r.unit)} | ${fmt(r.min, r.unit)} | ${fmt(r.max, r.unit)} | ${r.runs ?? ''} | ${r.budget ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`);
+        out.push(`| ${cell(r.name + (r.detail ? ` (${r.detail})` : ''))} | ${fmt(r.value, r.unit)} | ${fmt(r.min, r.unit)} | ${fmt(r.max, r.unit)} | ${r.runs ?? ''} | ${r.budget ?? ''} | ${r.met === undefined ? '' : r.met ? 'met' : '**NOT met**'} |`);
       out.push('');
     }
     for (const t of own) out.push(...markdownTable(t), '');
