@@ -263,8 +263,12 @@ function differences(zu9: Arch, vggGraph: XGraph | undefined): string {
 
 function writePlot(outDir: string, model: PaperModel, t: CompiledTiming): string {
   const rel = 'bench/resnet50-zu9.svg';
+  // Bars are each layer's span on core 0 (the timing simulator's, segment by segment, in the order
+  // of t.layers): the window its roofline fraction is over, as dnnvm compile reports it.
+  const spans = t.segments.flatMap((s) => s.layers);
+  if (spans.length !== t.layers.length) throw new Error(`${t.layers.length} layers in the report but ${spans.length} in the timing simulation`);
   const svg = layerLatencySvg(
-    t.layers.map((l) => ({ name: l.name, cycles: l.cycles, rooflineCycles: l.rooflineCycles, bound: l.bound })),
+    t.layers.map((l, k) => ({ name: l.name, cycles: spans[k]!.cycles, rooflineCycles: l.rooflineCycles, shareCycles: l.cycles, bound: l.bound })),
     {
       title: `${model.label} on ${t.arch.name}, optimized: per-layer latency and roofline`,
       subtitle: `${model.file}; ${t.layers.length} layers (fusion groups); ${Math.round(t.cycles).toLocaleString('en-US')} cycles per image on one core, ${(t.opsPerSecond / 1e12).toFixed(2)} TOP/s over ${t.cores} cores; timing simulator, steady state`,

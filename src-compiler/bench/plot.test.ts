@@ -3,7 +3,7 @@ import { escapeXml, layerLatencySvg, niceStep } from './plot';
 
 const layers = [
   { name: 'conv1+pool1', cycles: 120_000, rooflineCycles: 100_000, bound: 'compute' },
-  { name: 'res2a <&> "branch"', cycles: 40_000, rooflineCycles: 55_000, bound: 'memory' },
+  { name: 'res2a <&> "branch"', cycles: 40_000, rooflineCycles: 55_000, shareCycles: 12_000, bound: 'memory' },
   { name: 'fc1000', cycles: 9_000, rooflineCycles: 8_000 },
 ];
 
@@ -28,10 +28,15 @@ describe('layer latency SVG', () => {
     const widths = [...svg.matchAll(/<rect class="bar" x="250" y="[\d.]+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
     // Bars in proportion to their cycles.
     expect(widths[0]! / widths[1]!).toBeCloseTo(3, 2);
-    // The second layer's roofline lies beyond its bar (its work hid under its neighbours').
+    // A mark beyond its bar is drawn where it is (the axis covers it).
     const marks = [...svg.matchAll(/<line class="roofline" x1="([\d.]+)"/g)].map((m) => Number(m[1]));
     expect(marks[1]! - 250).toBeGreaterThan(widths[1]!);
     expect(marks[0]! - 250).toBeLessThan(widths[0]!);
+  });
+
+  it('says in the tooltip how much later the program ends because of the layer', () => {
+    expect(svg).toContain('<title>res2a &lt;&amp;&gt; &quot;branch&quot;: 40,000 cycles (the program ends 12,000 cycles later because of it), roofline 55,000 cycles, memory-bound</title>');
+    expect(svg).toContain('<title>fc1000: 9,000 cycles, roofline 8,000 cycles</title>');
   });
 
   it('labels the axis in cycles with the clock', () => {

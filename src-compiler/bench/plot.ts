@@ -1,13 +1,16 @@
 // Per-layer latency plot as a hand-built SVG (no plotting dependency): one horizontal bar per layer,
-// its cycles in the steady state, with the layer's roofline cycles marked on it. Horizontal bars,
+// its latency in the steady state (first start to last end of its instructions), with the layer's
+// roofline cycles over that span marked on it. Horizontal bars,
 // because a ResNet-50 has some 60 layers and their names must stay readable.
 
 export interface PlotLayer {
   readonly name: string;
-  /** The layer's cycles (its share of the program's time). */
+  /** The layer's latency: first start to last end of its instructions (layers can overlap). */
   readonly cycles: number;
   /** The fewest cycles its work allows on its engines and the DDR. */
   readonly rooflineCycles: number;
+  /** How much later the program ends because of it (these add up to the program), for the tooltip. */
+  readonly shareCycles?: number;
   /** 'compute', 'memory' or 'misc': what bounds the roofline; colours the bar. */
   readonly bound?: string;
 }
@@ -52,8 +55,8 @@ const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
 const px = (v: number) => +v.toFixed(1);
 
 export function layerLatencySvg(layers: readonly PlotLayer[], opts: PlotOptions): string {
-  // The axis covers the longest bar and the farthest roofline mark (a layer whose work hid under its
-  // neighbours' has a roofline beyond its bar).
+  // The axis covers the longest bar and the farthest roofline mark (the mark lies inside the bar for
+  // a true bound over the layer's span; the axis does not assume it).
   const max = Math.max(1, ...layers.map((l) => Math.max(l.cycles, l.rooflineCycles)));
   const step = niceStep(max);
   const axisMax = Math.ceil(max / step) * step;
@@ -91,13 +94,14 @@ export function layerLatencySvg(layers: readonly PlotLayer[], opts: PlotOptions)
   }
   out.push(`<line x1="${LABEL_WIDTH}" y1="${TOP}" x2="${LABEL_WIDTH}" y2="${bottom}" stroke="black"/>`, `<line x1="${LABEL_WIDTH}" y1="${bottom}" x2="${LABEL_WIDTH + PLOT_WIDTH}" y2="${bottom}" stroke="black"/>`);
   const perCycle = opts.frequencyMHz ? ` (1,000 cycles = ${(1000 / opts.frequencyMHz).toFixed(2)} µs at ${opts.frequencyMHz} MHz)` : '';
-  out.push(`<text x="${LABEL_WIDTH + PLOT_WIDTH / 2}" y="${bottom + 34}" text-anchor="middle" font-size="12">cycles per image on one core, steady state${escapeXml(perCycle)}</text>`);
+  out.push(`<text x="${LABEL_WIDTH + PLOT_WIDTH / 2}" y="${bottom + 34}" text-anchor="middle" font-size="12">cycles per image on one core (first start to last end of the layer's instructions), steady state${escapeXml(perCycle)}</text>`);
   out.push(`<text transform="translate(14 ${TOP + plotHeight / 2}) rotate(-90)" text-anchor="middle" font-size="12">layer (fusion group), in program order</text>`);
   // Bars.
   layers.forEach((l, i) => {
     const y = TOP + i * ROW;
     const label = l.name.length > 40 ? `${l.name.slice(0, 37)}...` : l.name;
-    const tip = `${l.name}: ${n0(l.cycles)} cycles, roofline ${n0(l.rooflineCycles)} cycles${l.bound ? `, ${l.bound}-bound` : ''}`;
+    const share = l.shareCycles !== undefined ? ` (the program ends ${n0(l.shareCycles)} cycles later because of it)` : '';
+    const tip = `${l.name}: ${n0(l.cycles)} cycles${share}, roofline ${n0(l.rooflineCycles)} cycles${l.bound ? `, ${l.bound}-bound` : ''}`;
     out.push(
       `<g><title>${escapeXml(tip)}</title>`,
       `<text x="${LABEL_WIDTH - 6}" y="${y + ROW - 4}" text-anchor="end">${escapeXml(label)}</text>`,
