@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
-import type { BenchRow } from './types';
+import type { BenchNote, BenchRow, BenchTable } from './types';
 
 export interface Machine {
   readonly cpu: string;
@@ -13,6 +13,9 @@ export interface Machine {
   readonly platform: string;
   readonly date: string;
   readonly commit: string;
+  /** 1, 5 and 15 minute load averages when the report was written: the machine is shared, and a
+   * load above the core count stretches every wall-clock figure. */
+  readonly loadAverage: readonly number[];
 }
 
 export function machine(repo: string): Machine {
@@ -32,6 +35,7 @@ export function machine(repo: string): Machine {
     platform: `${os.platform()} ${os.release()}`,
     date: new Date().toISOString(),
     commit,
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 
@@ -42,7 +46,25 @@ function fmt(v: number | undefined, unit: string): string {
   return `${s} ${unit}`.replace(' M ', ' M');
 }
 
-export function markdownReport(m: Machine, rows: readonly BenchRow[], quick: boolean, notes: readonly string[] = []): string {
+/** A markdown table cell: pipes and line breaks would end the cell or the row. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function markdownTable(t: BenchTable): string[] {
+  const align = t.columns.map((_, i) => (t.align?.[i] === 'r' ? '---:' : '---'));
+  return [`| ${t.columns.map(cell).join(' | ')} |`, `| ${align.join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+}
+
+/** Tables and notes that belong to groups of the report (besides the median/min/max rows). */
+export interface ReportExtras {
+  readonly tables?: readonly BenchTable[];
+  readonly notes?: readonly BenchNote[];
+  /** Order of the groups (e.g. by section); groups not named follow in the order they appear. */
+  readonly groupOrder?: readonly string[];
+}
+
+export function markdownReport(m: Machine, rows: readonly BenchRow[], quick: boolean, notes: readonly string[] = [], extras: ReportExtras = {}): string {
   const out: string[] = [
     '# Benchmarks',
     '',
@@ -52,16 +74,27 @@ export function markdownReport(m: Machine, rows: readonly BenchRow[], quick: boo
     `- Date: ${m.date}`,
     `- Commit: ${m.commit}`,
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}`,
+    ...(m.loadAverage?.length ? [`- Load average when written (1, 5, 15 min): ${m.loadAverage.join(', ')} (the machine is shared; wall times stretch when the load exceeds the core count)`] : []),
     `- Node: ${m.node}`,
     `- Mode: ${quick ? 'quick (a subset, fewer runs)' : 'full'}`,
     '',
   ];
-  const groups = [...new Set(rows.map((r) => r.group))];
+  const tables = extras.tables ?? [];
+  const groupNotes = extras.notes ?? [];
+  // Groups in the given order, then in the order they first appear.
+  const groups = [...new Set([...(extras.groupOrder ?? []), ...rows.map((r) => r.group), ...tables.map((t) => t.group), ...groupNotes.map((n) => n.group)])];
   for (const g of groups) {
-    out.push(`## ${g}`, '', '| measurement | median | min | max | runs | budget | met |', '| --- | ---: | ---: | ---: | ---: | --- | --- |');
-    for (const r of rows.filter((x) => x.group === g))
-      out.push(`| ${r.name}${r.detail ? ` (${r.detail})` : ''} | ${fmt(r.value, r.unit)} | ${fmt(r.min, r.unit)} | ${fmt(r.max, r.unit)} | ${r.runs ?? ''} | ${r.budget ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`);
-    out.push('');
+    out.push(`## ${g}`, '');
+    const mine = rows.filter((x) => x.group === g);
+    const own = tables.filter((t) => t.group === g);
+    if (mine.length && !own.some((t) => t.replacesRows)) {
+      out.push('| measurement | median | min | max | runs | budget | met? |', '| --- | ---: | ---: | ---: | ---: | --- | --- |');
+      for (const r of mine)
+        out.push(`| ${cell(r.name + (r.detail ? ` (${r.detail})` : ''))} | ${fmt(r.value, r.unit)} | ${fmt(r.min, r.unit)} | ${fmt(r.max, r.unit)} | ${r.runs ?? ''} | ${r.budget ?? ''} | ${r.met === undefined ? '' : r.met ? 'met' : '**NOT met**'} |`);
+      out.push('');
+    }
+    for (const t of own) out.push(...markdownTable(t), '');
+    for (const n of groupNotes.filter((x) => x.group === g)) out.push(n.text, '');
   }
   if (notes.length) out.push('## Notes', '', ...notes.map((n) => `- ${n}`), '');
   return out.join('\n');

@@ -36,6 +36,23 @@ export async function timeRuns(runs: number, fn: () => unknown | Promise<unknown
   return { median: ms[Math.floor(ms.length / 2)]!, min: ms[0]!, max: ms[ms.length - 1]!, runs };
 }
 
+/** timeRuns, plus the median process CPU time of the timed runs (milliseconds). */
+export async function timeRunsCpu(runs: number, fn: () => unknown | Promise<unknown>): Promise<Timing & { cpuMs: number }> {
+  await fn();
+  const ms: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  return { median: median(ms), min: Math.min(...ms), max: Math.max(...ms), runs, cpuMs: median(cpu) };
+}
+
 export function row(group: string, name: string, t: Timing, unit = 'ms', budget?: { text: string; max?: number; min?: number }, detail?: string): BenchRow {
   const met = budget ? (budget.max === undefined || t.median <= budget.max) && (budget.min === undefined || t.median >= budget.min) : undefined;
   return {
@@ -49,4 +66,37 @@ export function row(group: string, name: string, t: Timing, unit = 'ms', budget?
     ...(budget ? { budget: budget.text, met } : {}),
     ...(detail ? { detail } : {}),
   };
+}
+
+/**
+ * A table of the report that is not median/min/max: modeled figures next to published ones, or one
+ * line per model with several timings. Cells are text, already formatted.
+ */
+export interface BenchTable {
+  readonly group: string;
+  readonly columns: readonly string[];
+  /** Per column: 'r' right-aligns (numbers); default left. */
+  readonly align?: readonly ('l' | 'r')[];
+  readonly rows: readonly (readonly string[])[];
+  /** Show this table instead of the group's median/min/max rows (they stay in results.json). */
+  readonly replacesRows?: boolean;
+}
+
+/** A paragraph of free text under a group of the report. */
+export interface BenchNote {
+  readonly group: string;
+  readonly text: string;
+}
+
+/** What a section of the suite gives back. */
+export interface SectionResult {
+  readonly rows: BenchRow[];
+  readonly tables?: BenchTable[];
+  readonly notes?: BenchNote[];
+}
+
+/** What a section may use besides `quick`: where the report goes (for files such as plots), a log. */
+export interface BenchContext {
+  readonly outDir: string;
+  readonly log: (line: string) => void;
 }
