@@ -108,7 +108,7 @@ function drawLegend(): void {
     return span;
   };
   if (s.max > 0) {
-    legend.append(label('Latency (cycles, log scale)', 'legend-title'), label(Math.round(s.min).toLocaleString('en')), bar, label(Math.round(s.max).toLocaleString('en')));
+    legend.append(label('Latency, cycles (log)', 'legend-title'), label(Math.round(s.min).toLocaleString('en')), bar, label(Math.round(s.max).toLocaleString('en')));
   } else {
     legend.append(label('No timing: the program has not been simulated', 'legend-title'));
   }

@@ -210,7 +210,8 @@ export class GraphView {
     this.requestUpdate();
   }
 
-  private visibleRect(margin = 0.5): Rect {
+  /** The visible rectangle in graph coordinates, grown by `margin` viewports on each side. */
+  private visibleRect(margin = 1): Rect {
     const r = this.svg.getBoundingClientRect();
     const w = r.width / this.k;
     const h = r.height / this.k;
