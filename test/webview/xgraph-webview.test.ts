@@ -77,7 +77,7 @@ describe('XGraph webview in Chromium (bundle, page and CSP as shipped)', () => {
     expect(await fill('ip1')).toBe('rgb(49, 54, 149)');
     expect(await page.locator('#graph g.node.cpu').count()).toBe(1);
     const legend = await page.locator('#legend').textContent();
-    expect(legend).toContain('Latency (cycles, log scale)');
+    expect(legend).toContain('Latency, cycles (log)');
     expect(legend).toContain('9,000');
     expect(legend).toContain('40,000');
   });
