@@ -44,18 +44,18 @@ export async function openWebview(browser: Browser, size = { width: 1100, height
     return route.fulfill({ status: 200, contentType: file.endsWith('.js') ? 'text/javascript' : 'text/css', body: fs.readFileSync(file) });
   });
   // Anything else (a remote resource the page must not load) fails and is recorded by the CSP listener.
-  await page.addInitScript(() => {
-    const g = globalThis as unknown as PageProbe & { acquireVsCodeApi(): unknown; document: { addEventListener(t: string, f: (e: { violatedDirective: string; blockedURI: string }) => void): void } };
-    g.__posted = [];
-    g.__violations = [];
-    g.__state = undefined;
-    g.document.addEventListener('securitypolicyviolation', (e) => g.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-    g.acquireVsCodeApi = () => ({
-      postMessage: (m: unknown) => g.__posted.push(JSON.parse(JSON.stringify(m))),
-      setState: (s: unknown) => (g.__state = s),
-      getState: () => g.__state,
+  // A string, not a function: tsx (esbuild keepNames) would wrap named functions in a helper the page lacks.
+  await page.addInitScript(`
+    globalThis.__posted = [];
+    globalThis.__violations = [];
+    globalThis.__state = undefined;
+    document.addEventListener('securitypolicyviolation', (e) => globalThis.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+    globalThis.acquireVsCodeApi = () => ({
+      postMessage: (m) => { globalThis.__posted.push(JSON.parse(JSON.stringify(m))); },
+      setState: (s) => { globalThis.__state = s; },
+      getState: () => globalThis.__state,
     });
-  });
+  `);
   await page.goto(`${ORIGIN}/`);
   const wp: WebviewPage = {
     page,

@@ -4,7 +4,7 @@
 
 import ELK from 'elkjs/lib/elk.bundled.js';
 import { parseToWebview, type FromWebview, type XGraphResult } from '../../src/xgraph/messages';
-import { heatColor, layoutGraph } from './layout';
+import { heatColor, layoutGraph, warmupGraph } from './layout';
 import { GraphView, type ViewStats } from './view';
 
 interface VsCodeApi {
@@ -30,6 +30,8 @@ const view = new GraphView(svg, $('tooltip'), { reveal: (id) => post({ type: 're
 (globalThis as unknown as { xgraphStats: ViewStats }).xgraphStats = view.stats;
 
 const elk = new ELK();
+// Warm ELK up while the extension fetches the graph (see warmupGraph); a real layout waits for it.
+let warm: Promise<unknown> = layoutGraph(warmupGraph(), elk).catch((e) => log('error', `warm-up layout failed: ${(e as Error).message}`));
 let structure = '';
 let pending = 0;
 
@@ -56,6 +58,8 @@ async function showGraph(g: XGraphResult, file: string, uri: string): Promise<vo
   if (key !== structure || !laid) {
     setStatus(`Laying out ${g.nodes.length} nodes…`);
     try {
+      await warm;
+      warm = Promise.resolve();
       laid = await layoutGraph(g, elk);
     } catch (e) {
       setStatus(`Layout failed: ${(e as Error).message}`, true);
