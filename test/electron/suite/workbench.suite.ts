@@ -196,6 +196,14 @@ export function registerExtensionTests(root: Mocha.Suite): void {
     assert.ok(trace.traceEvents.filter((e) => e.ph === 'X').length > 0, 'the trace has no complete events');
   });
 
+  test('Validate runs the compiled program bit-exactly against the integer reference', async () => {
+    const r = await vscode.commands.executeCommand<{ bitExact: boolean; layersChecked: number; problems: readonly string[] } | undefined>('dnnvm.validate', compiled());
+    assert.ok(r, 'no validation result');
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.bitExact, true);
+    assert.ok(r.layersChecked >= 4, `${r.layersChecked} layers checked`);
+  });
+
   test('Select Target Architecture sets dnnvm.target, and the program is simulated for that target', async () => {
     try {
       assert.equal(await vscode.commands.executeCommand('dnnvm.selectTarget', 'ZU2'), 'ZU2');

@@ -1,0 +1,71 @@
+// The extension manifest (package.json): activation only when needed, what untrusted workspaces get,
+// and contributions that point at what the client registers.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+interface Command {
+  command: string;
+  title: string;
+  enablement?: string;
+}
+interface Manifest {
+  main: string;
+  activationEvents: string[];
+  capabilities: { untrustedWorkspaces: { supported: boolean | 'limited'; restrictedConfigurations?: string[]; description?: string } };
+  contributes: {
+    commands: Command[];
+    customEditors: { viewType: string; selector: { filenamePattern: string }[]; priority: string }[];
+    menus: Record<string, { command: string; when?: string }[]>;
+    configuration: { properties: Record<string, unknown> };
+  };
+}
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
+const client = fs.readdirSync(path.join(ROOT, 'client', 'src'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => fs.readFileSync(path.join(ROOT, 'client', 'src', f), 'utf8'))
+  .join('\n');
+
+describe('extension manifest', () => {
+  it('activates only on what needs it: no startup or workspace-wide activation', () => {
+    for (const e of manifest.activationEvents) expect(e, e).toMatch(/^(onCustomEditor|onWebviewPanel|onLanguage|onCommand):/);
+    // Commands, the language and the custom editor activate implicitly (VS Code >= 1.74).
+    expect(manifest.activationEvents).not.toContain('*');
+    expect(manifest.activationEvents.some((e) => e.startsWith('onStartupFinished') || e.startsWith('workspaceContains'))).toBe(false);
+  });
+
+  it('contributes the commands the client registers, and registers no command it does not contribute (except internal ones)', () => {
+    const contributed = manifest.contributes.commands.map((c) => c.command).sort();
+    expect(contributed).toEqual(['dnnvm.compileModel', 'dnnvm.exportTrace', 'dnnvm.selectTarget', 'dnnvm.showXGraph', 'dnnvm.simulate', 'dnnvm.validate']);
+    const registered = [...client.matchAll(/registerCommand\('([\w.]+)'/g)].map((m) => m[1]!);
+    for (const c of contributed) expect(registered, c).toContain(c);
+    expect(registered.filter((c) => !contributed.includes(c))).toEqual(['dnnvm.showOutput']);
+    for (const [menu, items] of Object.entries(manifest.contributes.menus)) for (const i of items) expect(contributed, `${menu}: ${i.command}`).toContain(i.command);
+  });
+
+  it('opens .onnx and .caffemodel files in the model editor the client registers', () => {
+    const [editor] = manifest.contributes.customEditors;
+    expect(editor!.viewType).toBe('dnnvm.model');
+    expect(editor!.selector.map((s) => s.filenamePattern).sort()).toEqual(['*.caffemodel', '*.onnx']);
+    expect(client).toContain("export const MODEL_VIEW_TYPE = 'dnnvm.model'");
+  });
+
+  it('offers Compile Model on .prototxt files in the explorer and the editor title', () => {
+    const where = (menu: string) => manifest.contributes.menus[menu]!.find((i) => i.command === 'dnnvm.compileModel')?.when ?? '';
+    expect(where('explorer/context')).toContain('resourceExtname == .prototxt');
+    expect(where('editor/title')).toContain('resourceExtname == .prototxt');
+  });
+
+  it('declares limited support in untrusted workspaces: no compiling or validating, no workspace target file', () => {
+    const u = manifest.capabilities.untrustedWorkspaces;
+    expect(u.supported).toBe('limited');
+    expect(u.restrictedConfigurations).toEqual(['dnnvm.target']);
+    expect(Object.keys(manifest.contributes.configuration.properties)).toContain('dnnvm.target');
+    const byId = new Map(manifest.contributes.commands.map((c) => [c.command, c]));
+    for (const c of ['dnnvm.compileModel', 'dnnvm.validate']) expect(byId.get(c)!.enablement, c).toBe('isWorkspaceTrusted');
+    // And the code checks trust itself (a command can be run through its API too).
+    expect(client.match(/vscode\.workspace\.isTrusted/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+  });
+});
