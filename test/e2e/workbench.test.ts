@@ -135,7 +135,9 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
   const layerLine = (asm: string, node: string) => asm.split('\n').findIndex((l) => l.startsWith('.layer ') && new RegExp(`\\bnodes=(?:[^ ]*,)?${node}(?:,|\\s|$)`).test(l)) + 1;
 
   it('opening an ONNX model compiles it and opens the assembly, written beside the model, as an editable file', async () => {
-    const { wb, page } = session();
+    const { wb, page, server } = session();
+    // The custom editor applies once the extension host has registered the extension's contributions.
+    await server.waitForExtensionHost();
     await wb.openFile(ONNX_MODEL);
     await wb.step('the compiled assembly opens', () => page.locator('.tabs-container .tab.active[aria-label="mnist.dnnasm"]').waitFor({ state: 'visible', timeout: 90_000 }));
     const asm = workspaceFile('mnist.dnnasm');
@@ -143,8 +145,19 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     expect(sha256Text(asm)).toBe(manifest('mnist').asmSha256);
     await expect.poll(() => wb.visibleText(), { timeout: 20_000 }).toContain(asm.split('\n').slice(0, 8).join('\n'));
     expect(await wb.languageMode()).toBe('DNNVM Assembly');
-    // The model's own tab stays, showing the outcome.
+    // The model's own tab stays, a page (no script) with the outcome and links.
     await expect(page.locator(`.tabs-container .tab[aria-label="${ONNX_MODEL}"]`).count()).resolves.toBe(1);
+    await page.locator(`.tabs-container .tab[aria-label="${ONNX_MODEL}"]`).click();
+    const modelPage = await wb.webviewFrame('body > table');
+    expect(await modelPage.locator('h1').textContent()).toBe(ONNX_MODEL);
+    const summary = (await modelPage.locator('table').textContent()) ?? '';
+    expect(summary).toMatch(/TargetZU9, 3 cores/);
+    expect(summary).toContain('instructions in mnist.dnnasm');
+    expect(await modelPage.locator('a').allTextContents()).toEqual(['Open mnist.dnnasm', 'Show XGraph', 'Compile again']);
+    expect(await modelPage.locator('script').count()).toBe(0);
+    await wb.screenshot('05b-model-page');
+    await page.locator('.tabs-container .tab[aria-label="mnist.dnnasm"]').click();
+    await page.locator('.tabs-container .tab.active[aria-label="mnist.dnnasm"]').waitFor({ state: 'visible' });
     // The status bar shows the target and the program's latency and FPS.
     const status = page.locator('.statusbar-item', { hasText: /FPS/ }).first();
     await status.waitFor({ state: 'visible' });
@@ -225,7 +238,7 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     const line = layerLine(asm, target);
     expect(line).toBeGreaterThan(0);
     await frame.locator(`#graph g.node[data-id="${target}"]`).click();
-    await expect.poll(() => wb.cursor().then((c) => c.line), { timeout: 20_000 }).toBe(line);
+    await wb.step(`the cursor goes to line ${line}`, () => expect.poll(() => wb.cursor().then((c) => c.line), { timeout: 20_000 }).toBe(line));
     expect(await wb.activeTab()).toBe('lenet.dnnasm');
     // The reverse: the cursor inside conv2's layer highlights conv2 (and its fused pooling).
     const conv2 = layerLine(asm, 'conv2');
