@@ -147,6 +147,7 @@ export class Commands {
     try {
       json = (await this.server.trace(doc.uri)).json;
     } catch (e) {
+      this.output.appendLine(`Export Trace of ${doc.uri.fsPath} failed: ${(e as Error).message}`);
       void vscode.window.showErrorMessage(`Export Trace: ${(e as Error).message}`);
       return undefined;
     }

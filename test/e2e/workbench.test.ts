@@ -271,7 +271,7 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
 
   it("passes the extension-host suite of `npm run test:electron` (mocha, VS Code API) in code-server's extension host", async () => {
     const r = await runExtensionHostSuite(session());
-    expect(r.failed, 'failed extension-host tests').toEqual([]);
+    expect(r.failed, `failed extension-host tests; the extension's output:\n${session().server.outputChannelLog('DNNVM').split('\n').slice(-30).join('\n')}`).toEqual([]);
     // All twelve ran: a suite that silently lost tests must not pass.
     expect(r.passed).toHaveLength(12);
   });
