@@ -84,7 +84,9 @@ export class DnnvmServer implements vscode.Disposable {
       sent = { ...params, workDoneToken };
     }
     try {
-      return await this.client.sendRequest<R>(method, sent, token);
+      // Without a token, no third argument: vscode-jsonrpc would send `undefined` as a second positional
+      // parameter (null), which the server would take for its cancellation token.
+      return await (token ? this.client.sendRequest<R>(method, sent, token) : this.client.sendRequest<R>(method, sent));
     } catch (e) {
       if (token?.isCancellationRequested || (e instanceof ResponseError && e.code === REQUEST_CANCELLED)) throw new ServerError('cancelled', undefined, true);
       if (e instanceof ResponseError) {

@@ -224,7 +224,7 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
   });
 
   it('the XGraph webview shows every node; clicking one reveals its layer in the assembly, and the cursor highlights its node', async () => {
-    const { wb } = session();
+    const { wb, page } = session();
     const asm = workspaceFile('lenet.dnnasm');
     const nodes = manifest('lenet').xgraph.nodes.map((n) => n.name);
     await wb.runCommand('DNNVM: Show XGraph');
@@ -238,7 +238,11 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     const line = layerLine(asm, target);
     expect(line).toBeGreaterThan(0);
     await frame.locator(`#graph g.node[data-id="${target}"]`).click();
-    await wb.step(`the cursor goes to line ${line}`, () => expect.poll(() => wb.cursor().then((c) => c.line), { timeout: 20_000 }).toBe(line));
+    // The assembly's editor (focus stays in the graph) moves its cursor to the layer marker.
+    const asmGroup = page.locator('.editor-group-container', { has: page.locator('.tabs-container .tab.active[aria-label^="lenet.dnnasm"]') });
+    await wb.step(`the cursor goes to line ${line}`, () => expect.poll(() => asmGroup.locator('.monaco-editor .line-numbers.active-line-number').first().textContent(), { timeout: 20_000 }).toBe(String(line)));
+    await asmGroup.locator('.tabs-container .tab.active').click();
+    await expect.poll(() => wb.cursor().then((c) => c.line)).toBe(line);
     expect(await wb.activeTab()).toBe('lenet.dnnasm');
     // The reverse: the cursor inside conv2's layer highlights conv2 (and its fused pooling).
     const conv2 = layerLine(asm, 'conv2');

@@ -142,7 +142,8 @@ export class XGraphPanel implements vscode.Disposable {
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === this.uri.toString());
     const column = visible?.viewColumn ?? (this.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
     const line = Math.min(node.asmLine, doc.lineCount - 1);
-    const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, preserveFocus: false, preview: false });
+    // Focus stays in the graph: the user browses nodes and the assembly follows.
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, preserveFocus: true, preview: false });
     editor.selection = new vscode.Selection(line, 0, line, doc.lineAt(line).text.length);
     editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     return true;

@@ -61,6 +61,8 @@ export function writeWorkspace(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, GOOD_FILE), goodProgram());
   fs.writeFileSync(path.join(dir, BAD_FILE), badProgram());
+  // The data files the programs' .ddr regions name (the functional simulation reads them).
+  for (const f of fs.readdirSync(FIXTURES).filter((f) => f.startsWith(GOOD_FILE.replace(/\.dnnasm$/, '.')) && f.endsWith('.bin'))) fs.copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
   fs.copyFileSync(sharedModel('caffe/lenet.prototxt'), path.join(dir, CAFFE_MODEL));
   fs.copyFileSync(sharedModel('onnx/mnist8/model.onnx'), path.join(dir, ONNX_MODEL));
   fs.writeFileSync(path.join(dir, BROKEN_MODEL), brokenModel());
