@@ -178,11 +178,8 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     expect(errors).toHaveLength(1);
     const e = { message: errors[0]!.message, ...diagnosticLocation(a, errors[0]!) };
     expect(e.line).toBe(at + 1);
-    await wb.goToLine(at + 1);
-    const col = lines[at]!.indexOf('VB0[0]') + 'VB0['.length;
-    await page.keyboard.press('Home');
-    await page.keyboard.press('Home');
-    for (let i = 0; i < col; i++) await page.keyboard.press('ArrowRight');
+    // Replace the 0 of VB0[0] (1-based column of that digit).
+    await wb.goToLine(at + 1, lines[at]!.indexOf('VB0[0]') + 'VB0['.length + 1);
     await page.keyboard.press('Delete');
     await page.keyboard.type('9');
     await page.keyboard.press('Control+S');

@@ -219,14 +219,14 @@ export class Workbench {
     return { line: Number(m[1]), col: Number(m[2]) };
   }
 
-  /** Go to a 1-based line of the active editor (Ctrl+G). */
-  async goToLine(line: number): Promise<void> {
-    await this.step(`go to line ${line}`, async () => {
+  /** Go to a 1-based line (and column) of the active editor (Ctrl+G). */
+  async goToLine(line: number, col?: number): Promise<void> {
+    await this.step(`go to line ${line}${col ? `, column ${col}` : ''}`, async () => {
       await this.activeEditor().click({ position: { x: 200, y: 10 } });
       await this.page.keyboard.press('Control+G');
       const input = this.page.locator('.quick-input-widget input.input');
       await input.waitFor({ state: 'visible' });
-      await input.fill(`:${line}`);
+      await input.fill(`:${line}${col ? `:${col}` : ''}`);
       await this.page.keyboard.press('Enter');
       await input.waitFor({ state: 'hidden' });
     });
