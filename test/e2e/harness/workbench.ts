@@ -156,15 +156,19 @@ export class Workbench {
       await span.waitFor({ state: 'visible' });
       const box = await span.boundingBox();
       if (!box) throw new Error(`token ${token} has no box on screen`);
-      // Move away first so that a hover already showing for another token is dismissed.
-      await page.mouse.move(5, 5);
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
       const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: expect }).first();
-      try {
-        await hover.waitFor({ state: 'visible', timeout: 15_000 });
-      } catch {
-        const shown = await page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').allTextContents();
-        throw new Error(`no hover containing ${JSON.stringify(expect)} over ${token}; hovers shown: ${JSON.stringify(shown)}`);
+      // Hover again until the content is there: a hover asked before the server has analysed a freshly
+      // opened file answers nothing, and the editor does not ask again while the mouse stays put.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        // Move away first so that a hover already showing for another token is dismissed.
+        await page.mouse.move(5, 5);
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+        if (await hover.waitFor({ state: 'visible', timeout: 4_000 }).then(() => true, () => false)) break;
+        if (Date.now() > deadline) {
+          const shown = await page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').allTextContents();
+          throw new Error(`no hover containing ${JSON.stringify(expect)} over ${token}; hovers shown: ${JSON.stringify(shown)}`);
+        }
       }
       return ((await hover.textContent()) ?? '').replace(/\u00a0/g, ' ');
     });
