@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { resolveArch } from '../arch/load';
 import { DEFAULT_ARCH_NAME } from '../arch/presets';
 import { compileModel, type Compiled, type CompileOptions } from '../compile/compile';
-import { writePackage } from '../compile/package';
+import * as fs from 'node:fs';
+import { packageFiles, readManifest, sha256, writePackage } from '../compile/package';
 import { simulateCompiled, type CompiledTiming } from '../compile/report';
 import { validateCompiled } from '../compile/validate';
 import { UserError } from '../util/errors';
@@ -75,6 +76,7 @@ export function timingJson(c: Compiled, t: CompiledTiming) {
     status: t.status,
     segments: c.segments.length,
     layers: t.layers.map((l) => ({ name: l.name, group: l.group, nodes: l.nodes, cycles: l.cycles, seconds: l.seconds, ops: l.ops, opsPerSecond: l.opsPerSecond, rooflineFraction: l.rooflineFraction, bound: l.bound })),
+    hostLayers: c.lowered.steps.flatMap((st) => (st.kind === 'host' ? [{ name: st.op.node.name, op: st.op.node.op, reason: st.op.node.deviceReason ?? null }] : [])),
     fusionGroups: c.segments.flatMap((s) => s.groups.map((g) => ({ name: g.name, template: g.template, nodes: g.nodes }))),
     fusionCandidates: c.segments.flatMap((s) => s.fusion?.candidates ?? []).map((k) => ({ template: k.template, nodes: k.nodes, estimatedCycles: k.cycles })),
   };
@@ -88,18 +90,40 @@ export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
       t.layers.map((l) => [l.name.length > 48 ? l.name.slice(0, 45) + '...' : l.name, l.group, si(l.ops, 'OP'), Math.round(l.cycles).toLocaleString('en'), `${((l.cycles / f) | 0).toLocaleString('en')} us`, si(l.opsPerSecond, 'OP/s'), `${(100 * l.rooflineFraction).toFixed(0)}%`, l.bound]),
     ),
   );
+  // Layers the DPU cannot run go to the CPU between DPU segments; say which and why.
+  const host = c.lowered.steps.flatMap((st) => (st.kind === 'host' ? [st.op.node] : []));
+  if (host.length > 0) {
+    io.out(`\n${host.length} layer${host.length > 1 ? 's run' : ' runs'} on the host CPU between DPU segments (not in the cycle counts):\n`);
+    for (const n of host.slice(0, 20)) io.out(`  ${n.name} (${n.op})${n.deviceReason ? `: ${n.deviceReason}` : ''}\n`);
+    if (host.length > 20) io.out(`  ... and ${host.length - 20} more (--json lists them all)\n`);
+  }
   io.out(
-    `\n${c.model}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode, ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
+    `\n${c.model}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} images each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
       `total: ${Math.round(t.cycles).toLocaleString('en')} cycles = ${(t.seconds * 1e3).toFixed(2)} ms per image, ${t.fps.toFixed(1)} images/s, ${si(t.opsPerSecond, 'OP/s')} (${si(t.totalOps, 'OP')} per image, ${(100 * t.opsPerSecond / c.arch.derived.peakOpsPerSecond).toFixed(1)}% of peak), roofline fraction ${(100 * t.rooflineFraction).toFixed(0)}%\n` +
       `${t.instructions.toLocaleString('en')} instructions; compiled in ${c.seconds.toFixed(2)} s (${Object.entries(c.timings).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ')})\n`,
   );
 }
 
+/** Calibration statistics of an earlier package of the same model (same bytes, same input shapes). */
+export function reusableCalibration(manifestFile: string, modelFile: string, shapes: Record<string, number[]> | undefined): Map<string, number> | undefined {
+  if (!fs.existsSync(manifestFile)) return undefined;
+  try {
+    const m = readManifest(manifestFile) as unknown as { modelSha256: string; inputs: { name: string; shape: number[] }[]; quantization: { stats: Record<string, number> } };
+    if (m.modelSha256 !== sha256(fs.readFileSync(modelFile))) return undefined;
+    if (shapes && Object.entries(shapes).some(([n, s]) => JSON.stringify(m.inputs.find((i) => i.name === n)?.shape) !== JSON.stringify(s))) return undefined;
+    if (!shapes && m.inputs.some((i) => i.shape[0] !== 1)) return undefined;
+    return new Map(Object.entries(m.quantization.stats));
+  } catch {
+    return undefined;
+  }
+}
+
 export function runCompile(p: ParsedArgs, io: CliIO): number {
   const { file, opts } = compileSetup(p, io, 'dnnvm compile MODEL [--arch A] [--naive] [-o DIR] [--json]');
-  const c = compileModel(file, opts);
   const name = path.basename(file).replace(/\.(onnx|prototxt)$/i, '');
-  const dir = path.resolve(io.cwd, optString(p, 'output') ?? `${name}.${c.arch.name}${c.mode === 'naive' ? '.naive' : ''}`);
+  const dir = path.resolve(io.cwd, optString(p, 'output') ?? `${name}.${opts.arch.name}${opts.naive ? '.naive' : ''}`);
+  const stats = optFlag(p, 'recalibrate') ? undefined : reusableCalibration(packageFiles(dir, name).manifest, file, inputShapes(p));
+  const c = compileModel(file, { ...opts, ...(stats ? { calibrationStats: stats } : {}) });
   if (io.interactive) io.err('\r\x1b[Kwriting the package\n');
   writePackage(c, dir, name, { golden: !optFlag(p, 'no-golden') });
   const t = simulateCompiled(c, { isCancelled: opts.isCancelled! });

@@ -31,11 +31,12 @@ export const COMMANDS: Command[] = [
   { name: 'disasm', usage: 'dnnvm disasm FILE.dnnbin [-o FILE.dnnasm] [--arch A]', summary: 'disassemble', options: [OUT, ARCH], run: runDisasm },
   {
     name: 'sim',
-    usage: 'dnnvm sim PROGRAM [--arch A] [--cores N] [--json] [--trace FILE.json]',
+    usage: 'dnnvm sim PROGRAM [--arch A] [--cores N] [--steady] [--json] [--trace FILE.json]',
     summary: 'timing simulation (.dnnasm or .dnnbin): per-layer cycles, throughput, roofline',
     options: [
       ARCH,
       { name: 'cores', takesValue: true, help: 'cores running the program at once (default: all of the architecture, throughput mode; 1 gives one image\'s latency alone)' },
+      { name: 'steady', takesValue: false, help: 'throughput in the steady state: cores start staggered and run several images each (what dnnvm compile reports); default: every core starts one image at cycle 0, the worst case for DDR contention' },
       JSON_OPT,
       { name: 'trace', takesValue: true, help: 'write a Chrome trace-event JSON (open it in ui.perfetto.dev or chrome://tracing)' },
     ],
@@ -79,6 +80,7 @@ export const COMMANDS: Command[] = [
       { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel); without it weights are generated from a fixed seed' },
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224: an input shape (symbolic ONNX dims, or a smaller image)' },
       { name: 'no-golden', takesValue: false, help: 'skip the golden checksums (they run the integer reference, slow on big models)' },
+      { name: 'recalibrate', takesValue: false, help: 'calibrate again even if the package in the output folder has statistics for this model' },
     ],
     run: runCompile,
   },

@@ -12,7 +12,7 @@ import { wordsFromBytes } from '../isa/encoding';
 import { loadDdrImage, type SuppliedRegion } from '../sim/ddr-files';
 import { runFunctional } from '../sim/functional';
 import { programFromAsm, programFromWords, type SimProblem, type SimProgram } from '../sim/program';
-import { simulateTiming, type TimingResult } from '../sim/timing';
+import { simulateSteadyState, simulateTiming, type TimingResult } from '../sim/timing';
 import { chromeTrace } from '../sim/trace';
 import { UserError, type SourceLocation } from '../util/errors';
 import { writeFileAtomic } from '../util/fsx';
@@ -102,6 +102,8 @@ export function simJson(r: TimingResult) {
     frequencyMHz: r.frequencyHz / 1e6,
     cycles: r.cycles,
     seconds: r.seconds,
+    images: r.images,
+    period: r.period,
     fps: r.fps,
     instructions: r.instructions,
     executed: r.executed,
@@ -143,7 +145,7 @@ const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
 export function runSim(p: ParsedArgs, io: CliIO): number {
   const file = p.positional[0];
-  if (!file || p.positional.length > 1) throw new UserError('usage: dnnvm sim PROGRAM [--arch A] [--cores N] [--json] [--trace FILE.json]');
+  if (!file || p.positional.length > 1) throw new UserError('usage: dnnvm sim PROGRAM [--arch A] [--cores N] [--steady] [--json] [--trace FILE.json]');
   const json = optFlag(p, 'json');
   const tracePath = optString(p, 'trace');
   const lp = loadProgram(file, optString(p, 'arch'), io);
@@ -153,7 +155,9 @@ export function runSim(p: ParsedArgs, io: CliIO): number {
   }
   const arch = lp.program.arch;
   const cores = parseCores(p, arch);
-  const r = simulateTiming(lp.program, { cores, ...(tracePath ? { recordAllCores: true, bandwidthTimeline: true } : {}) });
+  const steady = optFlag(p, 'steady');
+  const simOptions = { cores, ...(tracePath ? { recordAllCores: true, bandwidthTimeline: true } : {}) };
+  const r = steady ? simulateSteadyState(lp.program, simOptions) : simulateTiming(lp.program, simOptions);
   const errors = reportProblems(lp, r.problems, io);
   if (tracePath) {
     const out = path.resolve(io.cwd, tracePath);
@@ -165,7 +169,12 @@ export function runSim(p: ParsedArgs, io: CliIO): number {
     return errors > 0 ? 1 : 0;
   }
   const d = arch.derived;
-  const mode = cores > 1 ? `${cores} cores in throughput mode (each runs the program on its own image, sharing the DDR)` : '1 core';
+  const mode =
+    cores <= 1
+      ? '1 core'
+      : r.images > 1
+        ? `${cores} cores in throughput mode, steady state (staggered starts, ${r.images} images per core; per-instruction times of core 0's last image)`
+        : `${cores} cores in throughput mode (each runs the program on its own image from cycle 0, sharing the DDR)`;
   io.out(`${path.relative(io.cwd, lp.file) || lp.file}: ${arch.name}, ${arch.dpu.name} at ${arch.frequencyMHz} MHz, ${mode}\n`);
   if (r.status !== 'complete') io.out(`the simulation did not complete (${r.status}); the figures cover what ran\n`);
   io.out('\n');
@@ -190,7 +199,7 @@ export function runSim(p: ParsedArgs, io: CliIO): number {
       ) + '\n',
     );
   io.out(
-    `total: ${int(r.cycles)} cycles = ${duration(r.seconds)} per image; ${int(r.fps)} images/s with ${cores} core${cores === 1 ? '' : 's'}; ` +
+    `total: ${int(r.period)} cycles = ${duration(r.period / r.frequencyHz)} per image${r.images > 1 ? ' on a core in the steady state' : ''}; ${int(r.fps)} images/s with ${cores} core${cores === 1 ? '' : 's'}; ` +
       `${si(r.opsPerSecond, 'OP/s')} (${pct(r.opsPerSecond / ((d.peakOpsPerSecond * cores) / arch.cores))} of peak); ` +
       `${si(r.ops, 'OP')} and ${si(r.ddrBytes, 'B')} of DDR traffic per image; ${r.instructions} instructions\n`,
   );

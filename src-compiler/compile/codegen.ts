@@ -21,7 +21,7 @@ import type { ConvOp, DpuOp, ElewOp, FeatureMap, PoolOp } from './lower';
 import { BankSpace, groupAddr, makeRing, mod, pixelAddr, rowKeys, rowPlace, walk, type Ring } from './onchip';
 import { ddrKeys, type ProgramBuilder } from './emit';
 import type { DdrPlace } from './ddr';
-import { REG_WEIGHTS } from './ddr';
+import { REG_INPUT, REG_WEIGHTS } from './ddr';
 import { Blob, convWeightLayout, convWeightTile, depthwiseWeights } from './weights';
 
 const LOAD_E = 0;
@@ -100,6 +100,9 @@ export interface GroupContext {
   nextBuffer: number;
   /** INIT state last emitted per engine (re-emitted only when it changes). */
   readonly lastInit: Map<string, string>;
+  /** Channel augmentation of a first convolution with few input channels (the loop optimizer's; off
+   * in naive mode). */
+  readonly augment?: boolean;
 }
 
 export class CapacityError extends Error {}
@@ -123,6 +126,8 @@ interface Plan {
   readonly ringGroups: ReadonlyMap<string, number>;
   /** Widest strip's stored columns per ring. */
   readonly ringCols: ReadonlyMap<string, number>;
+  /** Inputs held whole on chip across weight passes (loaded by the first pass only). */
+  readonly resident: ReadonlySet<string>;
 }
 
 function space(ctx: GroupContext, g: BankGroup): BankSpace {
@@ -132,18 +137,114 @@ function space(ctx: GroupContext, g: BankGroup): BankSpace {
 }
 
 /** Generates one group. Throws CapacityError when its rings or weights cannot fit the banks. */
-export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
-  const { arch } = ctx;
-  const last = spec.stages[spec.stages.length - 1]!;
-  // Which tensors live on chip, and in which bank group: stage inputs alternate VB0/VB1 along the chain.
-  const vb = (k: number) => bankGroupByName(arch, `VB${k % arch.dpu.imageBankGroups}`)!;
+export function generateGroup(ctx: GroupContext, given: GroupSpec): void {
+  const spec = ctx.augment ? channelAugmented(ctx, given) : given;
+  try {
+    generateWhole(ctx, spec);
+  } catch (e) {
+    // A pool, eltwise or depthwise layer works channel by channel: when its rows do not fit even one
+    // column wide, it runs in channel slices (each a layer of its own on a slice of every pixel).
+    if (!(e instanceof CapacityError) || spec.stages.length !== 1 || spec.stages[0]!.kind === 'conv') throw e;
+    generateChannelSlices(ctx, spec, e);
+  }
+}
+
+function generateChannelSlices(ctx: GroupContext, spec: GroupSpec, why: CapacityError): void {
+  const s = spec.stages[0]!;
+  const icp = ctx.arch.dpu.icp;
+  const groups = Math.ceil(s.out.c / icp);
+  for (let parts = 2; parts <= groups; parts++) {
+    const per = Math.ceil(groups / parts) * icp;
+    const slices: [number, number][] = [];
+    for (let c = 0; c < s.out.c; c += per) slices.push([c, Math.min(s.out.c, c + per)]);
+    const places = new Map(ctx.places);
+    const sliceOf = (f: FeatureMap, c0: number, c1: number): FeatureMap => {
+      const name = `${f.name}[${c0}:${c1}]`;
+      const p = ctx.places.get(f.name);
+      if (p) places.set(name, { ...p, offset: p.offset + c0 });
+      return { ...f, name, c: c1 - c0 };
+    };
+    const specs = slices.map(([c0, c1]) => ({
+      ...spec,
+      stages: [{ ...s, out: sliceOf(s.out, c0, c1), inputs: s.inputs.map((f) => sliceOf(f, c0, c1)) }],
+    }));
+    const sub: GroupContext = { ...ctx, places };
+    // Plan every slice before emitting any, so that a failure leaves nothing half-emitted.
+    try {
+      for (const sp of specs) planGroup(sub, sp, tensorGroupsOf(sub, sp));
+    } catch (e) {
+      if (e instanceof CapacityError) continue;
+      throw e;
+    }
+    for (const sp of specs) {
+      generateWhole(sub, sp);
+      ctx.nextRing = sub.nextRing;
+      ctx.nextBuffer = sub.nextBuffer;
+    }
+    return;
+  }
+  throw why;
+}
+
+/**
+ * Channel augmentation. A convolution reading a model input of c channels (3 for an image) uses c of
+ * the CONV engine's ICP input lanes, and spends kernel_w cycles per output column and kernel row.
+ * Folding the kernel's columns into channels gives it a k x c-channel input, pixel u holding the
+ * channels of columns u - left .. u - left + k - 1 (k = kernel_w), and a kernel_w = 1 convolution
+ * over it: ceil(k c / ICP) cycles where there were k ceil(c / ICP), the same MACs in another order,
+ * so the integer result is identical. No copy exists in DDR: each LOAD reads overlapping windows
+ * (jump_read = c bytes, channel = k c bytes) and zeroes the bytes that fall in the left and right
+ * padding with pad_start, pad_end and pad_idx (isa-fields.md, channel-augmentation padding). The
+ * filters are rearranged the same way, [M, c, kh, kw] -> [M, kw c, kh, 1].
+ * Applies when k c fits the architecture's channel_augmentation width and the LOAD padding fields,
+ * and saves cycles; the input must be a model input (its DDR region has guard bytes around it).
+ */
+export function channelAugmented(ctx: GroupContext, spec: GroupSpec): GroupSpec {
+  const s = spec.stages[0];
+  if (!s || s.kind !== 'conv') return spec;
+  const op = s.op as ConvOp;
+  const f = s.inputs[0]!;
+  const place = ctx.places.get(f.name);
+  const { icp } = ctx.arch.dpu;
+  const k = s.kw;
+  const c = f.c;
+  const left = s.pads[1];
+  if (op.groups !== 1 || !place || place.reg !== REG_INPUT || place.pixelStride !== c || f.augmented) return spec;
+  if (k < 2 || k * c > Math.min(ctx.arch.dpu.channelAugmentation, 64) || Math.ceil((k * c) / icp) >= k * Math.ceil(c / icp)) return spec;
+  const fill = Math.ceil((k * c) / icp) * icp - k * c;
+  if (left * c > 31 || fill + c > 31) return spec;
+  if (spec.stages.some((t, i) => i > 0 && t.inputs.some((g) => g.name === f.name))) return spec;
+  const Wa = (s.out.w - 1) * s.sw + 1;
+  // Pixels that need right padding: from W + left - k + 1 on; pad_idx counts them (at most 32).
+  // (so that a LOAD starting anywhere can zero what it must: pad_end = fill + c x pixels past).
+  const rightPixels = Wa - Math.max(0, f.w + left - k + 1);
+  if (rightPixels > 32 || fill + c * Math.max(1, rightPixels) > 31) return spec;
+  const aug: FeatureMap = { name: `${f.name}#aug${k}`, c: k * c, h: f.h, w: Wa, fix: f.fix, augmented: { source: f, k, left } };
+  const [M, kh] = [op.q.weights.length / (c * s.kh * k), s.kh];
+  const w = new Int8Array(op.q.weights.length);
+  for (let m = 0; m < M; m++)
+    for (let kk = 0; kk < k; kk++)
+      for (let ch = 0; ch < c; ch++) for (let i = 0; i < kh; i++) w[((m * k * c + kk * c + ch) * kh + i) * 1] = op.q.weights[((m * c + ch) * kh + i) * k + kk]!;
+  const augOp: ConvOp = { ...op, kernel: [kh, 1], pads: [s.pads[0], 0, s.pads[2], 0], q: { ...op.q, weights: w } };
+  const first: Stage = { ...s, op: augOp, inputs: [aug], kw: 1, pads: [s.pads[0], 0, s.pads[2], 0] };
+  return { ...spec, stages: [first, ...spec.stages.slice(1)] };
+}
+
+/** Image bank group of every tensor of a group: stage inputs alternate VB0/VB1 along the chain. */
+function tensorGroupsOf(ctx: GroupContext, spec: GroupSpec): Map<string, BankGroup> {
+  const vb = (k: number) => bankGroupByName(ctx.arch, `VB${k % ctx.arch.dpu.imageBankGroups}`)!;
   const tensorGroup = new Map<string, BankGroup>();
   spec.stages.forEach((s, k) => {
     for (const f of s.inputs) if (!tensorGroup.has(f.name)) tensorGroup.set(f.name, vb(k));
   });
-  tensorGroup.set(last.out.name, vb(spec.stages.length));
+  tensorGroup.set(spec.stages[spec.stages.length - 1]!.out.name, vb(spec.stages.length));
+  return tensorGroup;
+}
 
-  const plan = planGroup(ctx, spec, tensorGroup);
+function generateWhole(ctx: GroupContext, spec: GroupSpec): void {
+  const { arch } = ctx;
+  const tensorGroup = tensorGroupsOf(ctx, spec);
+  const plan = residentInputs(ctx, spec, tensorGroup, planGroup(ctx, spec, tensorGroup), weightPasses(ctx, spec).length);
   // Allocate rings, weights and biases for real.
   for (const g of new Set(tensorGroup.values())) space(ctx, g).nextGroup();
   const cw = bankGroupByName(arch, 'CONVW')!;
@@ -167,16 +268,28 @@ export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
     if (!bases) throw new CapacityError(`${spec.name}: the on-chip rows of ${list.map((r) => r.name).join(', ')} (${list.reduce((a, r) => a + r.size, 0)} addresses per bank) do not fit ${g.name}`);
     list.forEach((r, k) => ringBase.set(r.name, { base: bases[k]!, id: ctx.nextRing++, stride: r.stride, cg: r.cg }));
   }
+  // Each fill of a ring (a strip, a weight pass) starts after the address group the previous fill
+  // ended in; a resident input keeps its place, since later passes read the rows the first loaded.
+  const phase = new Map<string, number>();
   const ringFor = (name: string, x0: number, cols: number): Ring => {
     const rb = ringBase.get(name)!;
     const groups = plan.ringGroups.get(name)!;
-    return makeRing(rb.id, name, tensorGroup.get(name)!, rb.base, Math.max(cols, plan.ringCols.get(name)!), rb.cg, rb.stride, groups, x0);
+    return makeRing(rb.id, name, tensorGroup.get(name)!, rb.base, Math.max(cols, plan.ringCols.get(name)!), rb.cg, rb.stride, groups, x0, phase.get(name) ?? 0);
+  };
+  const advancePhases = () => {
+    for (const name of plan.ringGroups.keys()) {
+      if (plan.resident.has(name)) continue;
+      const f = fmapByName(spec, name);
+      const span = Math.floor(Math.floor((f.h - 1) / consumerStride(spec, name)) / arch.dpu.pp) + 1;
+      phase.set(name, (phase.get(name) ?? 0) + span);
+    }
   };
 
   // Weights. A group of several stages keeps every stage's filters resident. A lone convolution whose
   // filters do not fit runs in passes over its output-channel groups (weight-stationary: the input is
   // streamed once per pass, each pass saves its channel slice).
   const passes = weightPasses(ctx, spec);
+  const loadedOnce = new Set<string>();
   for (const pass of passes) {
     const weightBufs = new Map<Stage, WeightBuf[]>();
     // Every buffer of the pass, then one block per bank group (no fragmentation inside a group).
@@ -185,8 +298,10 @@ export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
       if (s.kind === 'conv') {
         const op = s.op as ConvOp;
         const L = convWeightLayout(op, arch, s.inputs[0]!.c, s.out.c);
-        const [j0, j1] = pass ?? [0, L.ocg];
-        for (let grp = 0; grp < op.groups; grp++) wanted.push({ s, grp, j0, j1, group: cw, size: (j1 - j0) * L.filterAddrs, bias: j1 - j0 });
+        const [j0, j1] = pass ? [pass.j0, pass.j1] : [0, L.ocg];
+        const per = weightTile(arch, L.filterAddrs, j1 - j0, Math.ceil(s.out.h / arch.dpu.pp) * s.out.w);
+        for (let grp = pass?.grp ?? 0; grp < (pass ? pass.grp + 1 : op.groups); grp++)
+          for (let t = j0; t < j1; t += per) wanted.push({ s, grp, j0: t, j1: Math.min(j1, t + per), group: cw, size: (Math.min(j1, t + per) - t) * L.filterAddrs, bias: Math.min(j1, t + per) - t });
       } else if (s.kind === 'dw') {
         const op = s.op as ConvOp;
         const cg = Math.ceil(s.out.c / arch.dpu.icp);
@@ -195,7 +310,10 @@ export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
     }
     const place = (g: BankGroup, sizes: number[]) => {
       if (sizes.length === 0) return [];
-      const at = space(ctx, g).allocateAll(sizes);
+      // Whole key blocks, so that two buffers never share a block and one's loads never wait for the
+      // other's readers (the next weight pass loads while this one computes).
+      // Packed when the rounded sizes do not fit (correct still: the keys only order more).
+      const at = space(ctx, g).allocateAll(sizes.map((n) => Math.ceil(n / PHYS_KEY_BLOCK) * PHYS_KEY_BLOCK)) ?? space(ctx, g).allocateAll(sizes);
       if (!at) throw new CapacityError(`${spec.name}: the ${g.name} data of ${[...new Set(wanted.map((w) => w.s.op.node.name))].join(', ')} (${sizes.reduce((a, b) => a + b, 0)} addresses per bank) do not fit`);
       return at;
     };
@@ -208,31 +326,100 @@ export function generateGroup(ctx: GroupContext, spec: GroupSpec): void {
       const base = w.group === cw ? cwAt[ci++]! : dwAt[di++]!;
       const buf: WeightBuf = { id: ctx.nextBuffer++, base, biasBase: biasAt[k]!, j0: w.j0, j1: w.j1, grp: w.grp, phys: [...physKeys(w.group, base, w.size), ...physKeys(bias, biasAt[k]!, w.bias)] };
       weightBufs.set(w.s, [...(weightBufs.get(w.s) ?? []), buf]);
-      if (w.s.kind === 'conv') loadConvWeights(ctx, w.s, buf);
-      else loadDepthwiseWeights(ctx, w.s, buf);
     });
-    const lanes = pass ? { j0: pass[0], j1: pass[1] } : undefined;
-    for (const [x0, x1] of plan.strips) new StripEmitter(ctx, spec, ringFor, weightBufs, x0, x1, lanes).run();
+    // Each tile but the first loads just before the first instruction that reads it: the LOAD
+    // engine, in order, brings the first tile and the first input rows, and the CONV engine starts
+    // while later tiles are still on their way.
+    const loadedTiles = new Set<number>();
+    const ensureWeights = (st: Stage, buf: WeightBuf) => {
+      if (loadedTiles.has(buf.id)) return;
+      loadedTiles.add(buf.id);
+      if (st.kind === 'conv') loadConvWeights(ctx, st, buf);
+      else loadDepthwiseWeights(ctx, st, buf);
+    };
+    // The first tile loads ahead of the input rows, so that it is there with the first rows.
+    const [firstStage, firstBufs] = [...weightBufs][0] ?? [];
+    if (firstStage && firstBufs?.[0]) ensureWeights(firstStage, firstBufs[0]);
+    // Output lanes the pass saves (a grouped convolution's group g owns lanes g x ocg on).
+    const lanes = pass ? { j0: pass.grp * pass.ocg + pass.j0, j1: pass.grp * pass.ocg + pass.j1 } : undefined;
+    for (const [x0, x1] of plan.strips) {
+      new StripEmitter(ctx, spec, ringFor, weightBufs, ensureWeights, x0, x1, lanes, loadedOnce).run();
+      advancePhases();
+    }
+    for (const name of plan.resident) loadedOnce.add(name);
     if (passes.length > 1) for (const g of [cw, bias]) space(ctx, g).nextGroup();
   }
 }
 
 /**
- * Output-channel-group ranges of the passes of a lone convolution whose filters exceed half the CONVW
- * bank depth (half, so that the next pass's filters load while this pass computes); [undefined] when
- * everything is resident in one pass.
+ * Input- or weight-stationary: a lone convolution that runs in weight passes either streams its input
+ * from DDR again in every pass (weight-stationary; rings of a few rows) or keeps the whole input on
+ * chip, loaded once, while the passes stream the filters (input-stationary). Input-stationary moves
+ * (passes - 1) x input bytes less over the DDR and never stalls a pass on its input rows; it needs
+ * the input to fit its bank group beside the other rings there, in one strip. The choice is by cost:
+ * input-stationary whenever it fits, since it never moves more bytes nor adds a dependency.
  */
-function weightPasses(ctx: GroupContext, spec: GroupSpec): ([number, number] | undefined)[] {
+function residentInputs(ctx: GroupContext, spec: GroupSpec, tensorGroup: ReadonlyMap<string, BankGroup>, plan: Plan, passes: number): Plan {
+  if (passes <= 1 || spec.stages.length !== 1 || plan.strips.length !== 1) return plan;
+  const s = spec.stages[0]!;
+  const f = s.inputs[0]!;
+  const g = tensorGroup.get(f.name)!;
+  const stride = consumerStride(spec, f.name);
+  const all = Math.floor(Math.floor((f.h - 1) / stride) / ctx.arch.dpu.pp) + 1;
+  const ringGroups = new Map(plan.ringGroups);
+  ringGroups.set(f.name, Math.max(all, plan.ringGroups.get(f.name)!));
+  let size = 0;
+  for (const [name, groups] of ringGroups) {
+    if (tensorGroup.get(name) !== g) continue;
+    size += groups * consumerStride(spec, name) * plan.ringCols.get(name)! * Math.ceil(fmapByName(spec, name).c / ctx.arch.dpu.icp);
+  }
+  if (size > g.depth) return plan;
+  return { ...plan, ringGroups, resident: new Set([f.name]) };
+}
+
+/** Bytes a weight tile's LOAD per bank should move at least, so that the DDR latency each LOAD pays
+ * stays a small part of it (66 cycles against 8192 / 16 = 512 at ZU9). */
+const MIN_TILE_BYTES = 4096;
+/** Tiles per convolution at most. */
+const MAX_TILES = 8;
+
+/**
+ * Output-channel groups per weight tile. A convolution's filters load in tiles so that its first
+ * CONVs wait for the first tile only; tiles are big enough that the LOADs' latency stays small. Per
+ * filter address, the CONVs spend (output row blocks x columns) cycles and the LOADs OCP (one bank
+ * address per cycle, bank after bank): a layer with fewer output pixels per row block than OCP is
+ * bound by its filter loads (a fully connected layer), and tiling would only add LOAD latencies.
+ */
+function weightTile(arch: Arch, filterAddrs: number, groups: number, convCyclesPerAddr: number): number {
+  if (convCyclesPerAddr < arch.dpu.ocp) return Math.max(1, groups);
+  const byBytes = Math.ceil(MIN_TILE_BYTES / (filterAddrs * arch.dpu.icp));
+  return Math.max(1, byBytes, Math.ceil(groups / MAX_TILES));
+}
+
+/** A weight pass: output-channel groups [j0, j1) of channel group grp (ocg groups per channel group). */
+interface WeightPass {
+  readonly grp: number;
+  readonly j0: number;
+  readonly j1: number;
+  readonly ocg: number;
+}
+
+/**
+ * The passes of a lone convolution whose filters exceed half the CONVW bank depth (half, so that the
+ * next pass's filters load while this pass computes): runs of output-channel groups, one channel group
+ * of a grouped convolution at a time; [undefined] when everything is resident in one pass.
+ */
+function weightPasses(ctx: GroupContext, spec: GroupSpec): (WeightPass | undefined)[] {
   if (spec.stages.length !== 1 || spec.stages[0]!.kind !== 'conv') return [undefined];
   const s = spec.stages[0]!;
   const op = s.op as ConvOp;
   const L = convWeightLayout(op, ctx.arch, s.inputs[0]!.c, s.out.c);
   const depth = ctx.arch.dpu.bankDepth;
   if (L.ocg * L.filterAddrs * op.groups <= depth) return [undefined];
-  if (op.groups > 1) throw new CapacityError(`${spec.name}: the filters of grouped convolution ${op.node.name} do not fit the CONVW banks`);
   const per = Math.max(1, Math.floor(depth / 2 / L.filterAddrs));
-  const out: [number, number][] = [];
-  for (let j = 0; j < L.ocg; j += per) out.push([j, Math.min(L.ocg, j + per)]);
+  if (L.filterAddrs > depth) throw new CapacityError(`${op.node.name}: one filter takes ${L.filterAddrs} addresses of a CONVW bank (kernel ${op.kernel[0]}x${op.kernel[1]} x ${L.cg} channel groups), more than its ${depth}`);
+  const out: WeightPass[] = [];
+  for (let grp = 0; grp < op.groups; grp++) for (let j = 0; j < L.ocg; j += per) out.push({ grp, j0: j, j1: Math.min(L.ocg, j + per), ocg: L.ocg });
   return out;
 }
 
@@ -279,7 +466,7 @@ function planGroup(ctx: GroupContext, spec: GroupSpec, tensorGroup: ReadonlyMap<
       const size = groups * consumerStride(spec, name) * dry.cols.get(name)! * cg;
       need.set(g.name, (need.get(g.name) ?? 0) + size);
     }
-    if ([...need].every(([g, size]) => size <= bankGroupByName(arch, g)!.depth)) return { strips: list, ringGroups: dry.groups, ringCols: dry.cols };
+    if ([...need].every(([g, size]) => size <= bankGroupByName(arch, g)!.depth)) return { strips: list, ringGroups: dry.groups, ringCols: dry.cols, resident: new Set() };
   }
   throw new CapacityError(`${spec.name}: its rows do not fit the image banks even one column wide`);
 }
@@ -404,10 +591,13 @@ class StripEmitter implements ScheduleSink {
     private readonly spec: GroupSpec,
     ringFor: (name: string, x0: number, cols: number) => Ring,
     private readonly weights: ReadonlyMap<Stage, WeightBuf[]>,
+    private readonly ensureWeights: (s: Stage, buf: WeightBuf) => void,
     x0: number,
     x1: number,
     /** In a weight pass: the output-channel groups it computes and saves. */
     private readonly lanes?: { readonly j0: number; readonly j1: number },
+    /** Inputs an earlier pass left whole in their rings: nothing to load. */
+    private readonly loadedOnce: ReadonlySet<string> = new Set(),
   ) {
     this.sched = new Schedule(ctx.arch, spec, x0, x1);
     for (const [name, [c0, c1]] of this.sched.ringRange) this.rings.set(name, ringFor(name, c0, c1 - c0));
@@ -427,6 +617,8 @@ class StripEmitter implements ScheduleSink {
   }
 
   load(f: FeatureMap, r0: number, r1: number): void {
+    if (this.loadedOnce.has(f.name)) return;
+    if (f.augmented) return this.loadAugmented(f, f.augmented, r0, r1);
     const ring = this.rings.get(f.name)!;
     const place = this.ctx.places.get(f.name)!;
     const [c0, c1] = this.sched.colRange.get(f.name)!;
@@ -463,6 +655,51 @@ class StripEmitter implements ScheduleSink {
         );
       }
       y = y1;
+    }
+  }
+
+  /** Rows of a channel-augmented view (channelAugmented): one LOAD per row and 1024 pixels. */
+  private loadAugmented(f: FeatureMap, a: NonNullable<FeatureMap['augmented']>, r0: number, r1: number): void {
+    const ring = this.rings.get(f.name)!;
+    const src = a.source;
+    const place = this.ctx.places.get(src.name)!;
+    const c = src.c;
+    const icp = this.ctx.arch.dpu.icp;
+    const fill = Math.ceil(f.c / icp) * icp - f.c;
+    const [c0, c1] = this.sched.colRange.get(f.name)!;
+    // First view pixel whose window reaches past the source's last column.
+    const rightFrom = src.w + a.left - a.k + 1;
+    for (let y = r0; y < r1; y++) {
+      const rowStart = place.offset + y * src.w * c;
+      for (let u0 = c0; u0 < c1; u0 += 1024) {
+        const n = Math.min(1024, c1 - u0);
+        const start = pixelAddr(ring, this.depth, y, u0, this.pp);
+        const ddr = rowStart + (u0 - a.left) * c;
+        const e = Math.min(n - 1, Math.max(0, rightFrom - u0));
+        const padded = rightFrom - u0 < n;
+        // Pixel e zeroes pad_end bytes, each later one c more: its first zeroed window column.
+        const past = padded ? Math.max(0, u0 - rightFrom) + 1 : 0;
+        const acc = this.ctx.b.ringAccess(ring, LOAD_E, rowKeys(ring, this.pp, y, y + 1), true);
+        this.ctx.b.emit(
+          'LOAD',
+          {
+            bank_addr: start.addr,
+            bank_id: start.bank,
+            jump_write: ring.cg,
+            jump_read: c,
+            length: n,
+            channel: f.c,
+            reg_id: place.reg,
+            ddr_addr: ddr,
+            pad_start: Math.max(0, a.left - u0) * c,
+            // Without right padding, the last pixel zeroes only the fill bytes (zero anyway).
+            pad_end: fill + past * c,
+            pad_idx: n - e,
+          },
+          [...acc.reads, ...ddrKeys(place.reg, ddr, ddr + (n - 1) * c + f.c)],
+          acc.writes,
+        );
+      }
     }
   }
 
@@ -573,6 +810,7 @@ class StripEmitter implements ScheduleSink {
     const inKeys = this.ctx.b.ringAccess(x.inRing, CONV_E, rowKeys(x.inRing, this.pp, x.r0, x.r1), false);
     const cgIn = Math.ceil(s.inputs[0]!.c / op.groups / this.ctx.arch.dpu.icp);
     for (const buf of this.weights.get(s)!) {
+      this.ensureWeights(s, buf);
       const L = convWeightLayout(op, this.ctx.arch, s.inputs[0]!.c, s.out.c);
       for (let j = buf.j0; j < buf.j1; j++) {
         const lane = buf.grp * L.ocg + j;
@@ -608,6 +846,7 @@ class StripEmitter implements ScheduleSink {
     const q = op.q;
     const x = this.window(s, a, b);
     const buf = this.weights.get(s)![0]!;
+    this.ensureWeights(s, buf);
     const cg = x.inRing.cg;
     this.init('MISC', 'DWINIT', {
       jump_read_endl: x.inRing.rowAddrs,
@@ -804,9 +1043,13 @@ function loadDepthwiseWeights(ctx: GroupContext, s: Stage, buf: WeightBuf): void
 }
 
 /** Physical block keys of [base, base + size) in a bank group (see emit.ts). */
+/** Addresses per dependency key of weight and bias memory: fine enough that double-buffered passes
+ * (each at most half the depth) fall in different blocks, coarse enough to keep key lists short. */
+const PHYS_KEY_BLOCK = 32;
+
 function physKeys(g: BankGroup, base: number, size: number): string[] {
   const keys: string[] = [];
-  for (let b = Math.floor(base / 256); b <= Math.floor((base + size - 1) / 256); b++) keys.push(`p${g.baseId}:${b}`);
+  for (let b = Math.floor(base / PHYS_KEY_BLOCK); b <= Math.floor((base + size - 1) / PHYS_KEY_BLOCK); b++) keys.push(`p${g.baseId}:${b}`);
   return keys;
 }
 

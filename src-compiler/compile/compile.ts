@@ -7,16 +7,19 @@ import { encodeProgram, type Instr } from '../isa/encoding';
 import { loadModel, type LoadOptions } from '../frontend/load';
 import { canonicalize } from '../passes/canonicalize';
 import { generatedSamples, type Sample } from '../quant/calibration';
-import { quantizeGraph } from '../quant/quantize';
+import { quantizeFromStats, quantizeGraph } from '../quant/quantize';
 import type { QuantizedGraph } from '../quant/types';
-import { CancelledError } from '../util/errors';
+import { CancelledError, UserError } from '../util/errors';
 import type { XGraph } from '../xgraph/types';
 import { layoutDdr, type DdrLayout } from './ddr';
 import { ProgramBuilder, type LayerMark } from './emit';
-import { generateCopy, generateGroup, stageOf, type GroupContext, type GroupSpec } from './codegen';
+import { CapacityError, generateCopy, generateGroup, stageOf, type GroupContext, type GroupSpec } from './codegen';
 import { lower, type DpuOp, type LoweredGraph, type Segment } from './lower';
 import { chooseGroups, type FusionReport } from './fusion';
 import { Blob } from './weights';
+
+/** Seeded random inputs the quantizer calibrates on when the user gives none. */
+export const CALIBRATION_SAMPLES = 4;
 
 export interface CompileOptions {
   readonly arch: Arch;
@@ -25,6 +28,9 @@ export interface CompileOptions {
   readonly load?: LoadOptions;
   /** Calibration inputs (default: 4 seeded random inputs). */
   readonly calibration?: readonly Sample[];
+  /** Calibration statistics from an earlier compilation of the same model (a package's manifest): the
+   * float runs over the calibration inputs are skipped. */
+  readonly calibrationStats?: ReadonlyMap<string, number>;
   readonly seed?: number;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
   readonly isCancelled?: () => boolean;
@@ -77,12 +83,31 @@ export function compileModel(file: string, opts: CompileOptions): Compiled {
   };
   const g = step('import', () => loadModel(file, opts.load ?? {}));
   const canon = step('canonicalize', () => canonicalize(g, opts.arch));
-  const q = step('quantize', () => quantizeGraph(canon, opts.calibration ?? generatedSamples(canon, 4, opts.seed ?? 1)));
+  const q = step('quantize', () => {
+    if (opts.calibrationStats) {
+      // Stats must cover every tensor the DPU touches; otherwise calibrate afresh.
+      const missing = canon.nodes.some((n) => n.device === 'dpu' && n.outputs.some((o) => !opts.calibrationStats!.has(o)));
+      if (!missing) return quantizeFromStats(canon, opts.calibrationStats, CALIBRATION_SAMPLES);
+    }
+    return quantizeGraph(canon, opts.calibration ?? generatedSamples(canon, CALIBRATION_SAMPLES, opts.seed ?? 1));
+  });
   return compileQuantized(file, g, q, opts, t, t0);
 }
 
 /** Compile an already quantized graph (tests and the language server reuse the front half). */
 export function compileQuantized(model: string, g: XGraph, q: QuantizedGraph, opts: CompileOptions, t: Record<string, number> = {}, t0 = performance.now()): Compiled {
+  try {
+    return compileLowered(model, g, q, opts, t, t0);
+  } catch (e) {
+    // The partitioner sends to the host what can never fit; what is left and still fails here is a
+    // group no tiling fits. Name it and the limit rather than produce a wrong program.
+    if (e instanceof CapacityError)
+      throw new UserError(`${model}: ${e.message}. No tiling fits the ${opts.arch.name} banks (${opts.arch.dpu.bankDepth} addresses of ${opts.arch.dpu.icp} bytes per bank); compile for a larger configuration, or split the layer in the model`, { file: model });
+    throw e;
+  }
+}
+
+function compileLowered(model: string, g: XGraph, q: QuantizedGraph, opts: CompileOptions, t: Record<string, number>, t0: number): Compiled {
   const naive = opts.naive ?? false;
   const arch = opts.arch;
   let s = performance.now();
@@ -118,7 +143,7 @@ export function compileQuantized(model: string, g: XGraph, q: QuantizedGraph, op
   const blob = new Blob();
   const segments: CompiledSegment[] = [];
   let done = 0;
-  const total = lg.ops.length;
+  const total = plans.reduce((n, p) => n + p.units.reduce((m, u) => m + u.ops.length, 0), 0);
   plans.forEach((plan, i) => segments.push(generateSegment(lg, ddr, dpuSegments[i]!, plan, blob, opts, naive, () => opts.onProgress?.('generate', ++done, total))));
   t['generate'] = (performance.now() - s) / 1000;
   return { model, arch, mode: naive ? 'naive' : 'optimized', graph: g, q, lowered: lg, ddr, segments, weights: blob.bytes(), seconds: (performance.now() - t0) / 1000, timings: t };
@@ -159,7 +184,7 @@ function planSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, opts: Compi
 function generateSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, plan: SegmentPlan, blob: Blob, opts: CompileOptions, naive: boolean, tick: () => void): CompiledSegment {
   const arch = opts.arch;
   const b = new ProgramBuilder(arch);
-  const ctx: GroupContext = { arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map() };
+  const ctx: GroupContext = { arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map(), augment: !naive };
   const groups: FusionGroup[] = [];
   let fusedIndex = 0;
   for (const u of plan.units) {

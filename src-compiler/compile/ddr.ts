@@ -48,6 +48,9 @@ export interface DdrLayout {
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
+/** Bytes of zeros before and after each model input (at least the 31 bytes pad_start and pad_end reach). */
+export const INPUT_GUARD = ALIGN;
+
 /**
  * @param concatInPlace  write concatenation inputs into their slices (optimized mode); otherwise a
  *   concatenation is a copy through the chip, as in DNNVM's unfused baseline.
@@ -120,8 +123,11 @@ export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean, schedule?: S
   let noReuse = 0;
   for (const [name, b] of sorted) {
     if (b.reg !== REG_WORK) {
-      const off = next[b.reg]!;
-      next[b.reg] = off + b.size;
+      // A model input has a guard of one burst on each side: a channel-augmented LOAD reads a few
+      // bytes before its first pixel and after its last (and zeroes them; codegen.ts).
+      const guard = b.reg === REG_INPUT ? INPUT_GUARD : 0;
+      const off = next[b.reg]! + guard;
+      next[b.reg] = off + b.size + guard;
       bufferOffset.set(name, off);
       continue;
     }

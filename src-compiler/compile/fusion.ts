@@ -15,6 +15,7 @@ import { instructionCosts, DDR as DDR_KIND } from '../sim/cost';
 import { ENGINES } from '../isa/table';
 import { findEmbeddings, uniqueBySet, type DagView, type Pattern } from './match';
 import { optimalCover, type Candidate } from './strategy';
+import { crossEngineDependencies } from './tokens';
 import { CapacityError, generateGroup, stageOf, type GroupContext, type GroupSpec, type Stage } from './codegen';
 import { ProgramBuilder } from './emit';
 import type { DdrLayout } from './ddr';
@@ -146,40 +147,47 @@ function chainSpec(lg: LoweredGraph, arch: Arch, ops: readonly DpuOp[]): GroupSp
 }
 
 /**
- * The estimated cycles of a group: its code is generated alone (cheap), each instruction costed with
- * the timing model's formulas (sim/cost.ts), and the engines assumed to overlap: the busiest engine, or
- * the DDR, bounds the pipeline, plus the fill before the first computation and the drain after the last.
+ * The estimated cycles of a group. Its code is generated alone (cheap), each instruction costed with the
+ * timing model's formulas (sim/cost.ts: CONV cycles from length, kernel and channel groups; DDR transfers
+ * as latency plus bytes at this core's share of the bandwidth), and the instructions scheduled over their
+ * dependency graph: an instruction starts when its engine is free and the instructions it depends on
+ * (the data conflicts the tokens order, tokens.ts) have ended. The estimate is the critical path, or the
+ * DDR time of all transfers if that is longer. What it leaves out of the timing simulator: the dynamic
+ * sharing of the DDR between concurrent transfers (a transfer here always gets the core's whole share).
  */
 export function estimateGroup(ddr: DdrLayout, spec: GroupSpec, arch: Arch, bytesPerCycle: number): number {
   const b = new ProgramBuilder(arch);
-  const ctx: GroupContext = { arch, b, places: ddr.places, blob: new Blob(), spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map() };
+  const ctx: GroupContext = { arch, b, places: ddr.places, blob: new Blob(), spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map(), augment: true };
   generateGroup(ctx, spec);
+  return estimateInstructions(b, arch, bytesPerCycle);
+}
+
+export function estimateInstructions(b: ProgramBuilder, arch: Arch, bytesPerCycle: number): number {
   const instrs = b.instrs.map((e) => e.instr);
-  const p = programFromInstrs(instrs, arch);
-  const c = instructionCosts(p);
+  const engineOf = instrs.map((i) => ENGINES.indexOf(i.spec.engine as never));
+  const deps = crossEngineDependencies(b.instrs.map((e, k) => ({ engine: engineOf[k]!, reads: e.reads, writes: e.writes })));
+  const c = instructionCosts(programFromInstrs(instrs, arch));
   const lat = arch.derived.ddrLatencyCycles;
-  const busy = [0, 0, 0, 0];
+  const end = new Float64Array(instrs.length);
+  const engineFree = [0, 0, 0, 0];
   let bytes = 0;
-  let fill = 0;
-  let drain = 0;
-  let computed = false;
+  let finish = 0;
   for (let i = 0; i < instrs.length; i++) {
-    const e = ENGINES.indexOf(instrs[i]!.spec.engine as never);
+    const e = engineOf[i]!;
     if (e < 0) continue;
-    const t = c.kind[i] === DDR_KIND ? lat + c.bytes[i]! / Math.min(bytesPerCycle, c.cycles[i]! > 0 ? c.bytes[i]! / c.cycles[i]! : Infinity) : c.cycles[i]!;
-    busy[e]! += t;
+    let start = engineFree[e]!;
+    for (let a = 0; a < 4; a++) {
+      const d = deps[i * 4 + a]!;
+      if (d >= 0 && end[d]! > start) start = end[d]!;
+    }
+    const bankRate = c.cycles[i]! > 0 ? c.bytes[i]! / c.cycles[i]! : Infinity;
+    const dur = c.kind[i] === DDR_KIND ? lat + c.bytes[i]! / Math.min(bytesPerCycle, bankRate) : c.cycles[i]!;
+    end[i] = start + dur;
+    engineFree[e] = end[i]!;
     bytes += c.bytes[i]!;
-    if (e === 2 || e === 3) {
-      if (!computed && !instrs[i]!.spec.isInit) {
-        computed = true;
-        fill += t;
-      }
-      drain = 0;
-    } else if (!computed) fill += t;
-    else if (e === 1) drain += t;
+    if (end[i]! > finish) finish = end[i]!;
   }
-  const ddrBound = bytes / bytesPerCycle + lat;
-  return Math.max(...busy, ddrBound) + Math.min(fill, Math.max(...busy) / 2) + drain;
+  return Math.max(finish, bytes / bytesPerCycle + lat);
 }
 
 /**

@@ -21,6 +21,12 @@ export interface FeatureMap {
   readonly w: number;
   /** Fix position (real = int * 2^-fix). */
   readonly fix: number;
+  /**
+   * A channel-augmented view of a DDR map (codegen.ts channelAugmented): pixel u holds the channels of
+   * source columns u - left .. u - left + k - 1, loaded by overlapping LOAD reads; it has no place of
+   * its own in DDR.
+   */
+  readonly augmented?: { readonly source: FeatureMap; readonly k: number; readonly left: number };
 }
 
 interface OpCommon {
@@ -212,6 +218,9 @@ export function lower(q: QuantizedGraph, arch: Arch): LoweredGraph {
     } else run.push(op);
   }
   flush();
-  if (!steps.some((s) => s.kind === 'dpu')) throw new UserError(`${g.source.file}: no layer of the model runs on the DPU (${ops.length} host operations); nothing to compile`);
+  if (!steps.some((s) => s.kind === 'dpu')) {
+    const why = ops.slice(0, 5).map((o) => `${o.node.name}${o.node.deviceReason ? ` (${o.node.deviceReason})` : ''}`);
+    throw new UserError(`${g.source.file}: no layer of the model runs on the DPU, so there is nothing to compile; host layers: ${why.join('; ')}${ops.length > 5 ? `; and ${ops.length - 5} more` : ''}`);
+  }
   return { q, arch, ops, steps, fmaps, consumers, producer };
 }

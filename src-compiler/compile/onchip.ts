@@ -36,18 +36,24 @@ export interface Ring {
   readonly x0: number;
   /** Addresses the ring occupies in each bank. */
   readonly size: number;
+  /**
+   * Address group of image row 0. A ring that is filled again from row 0 (the next column strip, the
+   * next weight pass) continues after the group its previous fill ended in, so that its first rows
+   * land in slots the previous fill's last reads do not hold and the LOAD engine can run ahead.
+   */
+  readonly phase: number;
 }
 
-export function makeRing(id: number, name: string, group: BankGroup, base: number, columns: number, cg: number, stride: number, groups: number, x0: number): Ring {
+export function makeRing(id: number, name: string, group: BankGroup, base: number, columns: number, cg: number, stride: number, groups: number, x0: number, phase = 0): Ring {
   const rowAddrs = columns * cg;
-  return { id, name, group, base, rowAddrs, stride, groups, cg, x0, size: groups * stride * rowAddrs };
+  return { id, name, group, base, rowAddrs, stride, groups, cg, x0, size: groups * stride * rowAddrs, phase };
 }
 
 /** Row block, bank (global id), address group and slot of image row y. */
 export function rowPlace(r: Ring, pp: number, y: number): { bank: number; group: number; slot: number; bankIndex: number } {
   const q = Math.floor(y / r.stride);
   const bankIndex = mod(q, pp);
-  return { bank: r.group.baseId + bankIndex, group: Math.floor(q / pp), slot: y - q * r.stride, bankIndex };
+  return { bank: r.group.baseId + bankIndex, group: Math.floor(q / pp) + r.phase, slot: y - q * r.stride, bankIndex };
 }
 
 /** Address (mod depth) of pixel x of row y's slot in address group `g` (x may be negative: padding). */
@@ -71,12 +77,13 @@ export function walk(r: Ring, arch: Arch, y0: number, x: number): { bank: number
   return { bank: p.bank, slot: p.slot, bases };
 }
 
-/** Dependency keys of the bank rows holding image rows [y0, y1): one per (address-group slot, bank). */
+/** Dependency keys of the bank rows holding image rows [y0, y1): one per row place (address group,
+ * bank, slot), so that loading a row never waits for readers of the other rows sharing its bank. */
 export function rowKeys(r: Ring, pp: number, y0: number, y1: number): string[] {
   const keys = new Set<string>();
-  for (let y = Math.max(y0, Number.MIN_SAFE_INTEGER); y < y1; y++) {
+  for (let y = y0; y < y1; y++) {
     const p = rowPlace(r, pp, y);
-    keys.add(`r${r.id}:${mod(p.group, r.groups)}:${p.bankIndex}`);
+    keys.add(`r${r.id}:${mod(p.group, r.groups)}:${p.bankIndex}:${p.slot}`);
   }
   return [...keys];
 }

@@ -1,10 +1,12 @@
-// The timing report of a compiled model: every DPU segment simulated in throughput mode (all cores,
-// one image each, sharing the DDR), per-layer latency with the model's own operation counts, totals.
+// The timing report of a compiled model: every DPU segment simulated in throughput mode in the steady
+// state (all cores, staggered, several images each, sharing the DDR; sim/timing.ts
+// simulateSteadyState), per-layer latency of core 0's last image with the model's own operation
+// counts, totals.
 // Host steps run on the CPU between segments and are not timed.
 
 import type { Arch } from '../arch/model';
 import { programFromInstrs } from '../sim/program';
-import { simulateTiming, type TimingResult } from '../sim/timing';
+import { simulateSteadyState, type TimingResult } from '../sim/timing';
 import type { Compiled } from './compile';
 import { simLayers, simRegions } from './runtime';
 
@@ -20,7 +22,9 @@ export interface LayerReport {
   readonly cycles: number;
   readonly seconds: number;
   readonly opsPerSecond: number;
-  /** The fewest cycles the layer's work allows on its engines and the DDR, over its cycles. */
+  /** The fewest cycles the layer's work allows on its engines and the DDR (sim/timing.ts). */
+  readonly rooflineCycles: number;
+  /** rooflineCycles / cycles (above 1 when the layer's work overlapped its neighbours'). */
   readonly rooflineFraction: number;
   readonly bound: string;
 }
@@ -28,7 +32,7 @@ export interface LayerReport {
 export interface CompiledTiming {
   readonly arch: Arch;
   readonly cores: number;
-  /** Cycles per image on one core (segments one after another). */
+  /** Cycles per image on one core in the steady state (segments one after another). */
   readonly cycles: number;
   readonly seconds: number;
   readonly fps: number;
@@ -55,16 +59,18 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
   let status: TimingResult['status'] = 'complete';
   c.segments.forEach((seg, si) => {
     const p = programFromInstrs(seg.instrs, arch, simLayers(seg), simRegions(c));
-    const r = simulateTiming(p, { cores, ...(opts.isCancelled ? { isCancelled: opts.isCancelled } : {}) });
+    const r = simulateSteadyState(p, { cores, ...(opts.isCancelled ? { isCancelled: opts.isCancelled } : {}) });
     results.push(r);
     if (r.status !== 'complete') status = r.status;
-    cycles += r.cycles;
+    cycles += r.period;
     instructions += seg.instrs.length;
     r.layers.forEach((l, k) => {
       const mark = seg.layers[k]!;
       const ops = mark.nodes.reduce((s, n) => s + (opsOf.get(n) ?? 0), 0);
       const secs = l.incrementalCycles / f;
-      minCycles += l.rooflineFraction * l.incrementalCycles;
+      // Against the layer's share of the program (its +cycles), so that the fractions and the
+      // total agree; a layer whose work hid under its neighbours' shows more than 100%.
+      minCycles += l.rooflineCycles;
       layers.push({
         segment: si,
         name: mark.name,
@@ -74,7 +80,8 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
         cycles: l.incrementalCycles,
         seconds: secs,
         opsPerSecond: secs > 0 ? (ops * cores) / secs : 0,
-        rooflineFraction: l.rooflineFraction,
+        rooflineCycles: l.rooflineCycles,
+        rooflineFraction: l.incrementalCycles > 0 ? l.rooflineCycles / l.incrementalCycles : 0,
         bound: l.bound,
       });
     });

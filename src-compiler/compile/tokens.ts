@@ -103,3 +103,45 @@ export function assignTokens(instrs: readonly TokenInput[]): TokenResult {
   }
   return { dpdon, dpdby, crossEngineDeps, tokens };
 }
+
+/**
+ * The cross-engine dependencies of each instruction: for every other engine, the latest earlier
+ * instruction it conflicts with (or -1). What the tokens implement, before reducing it to the tokens
+ * actually needed; the cost model schedules over it.
+ */
+export function crossEngineDependencies(instrs: readonly TokenInput[]): Int32Array {
+  const n = instrs.length;
+  const out = new Int32Array(n * ENGINE_COUNT).fill(-1);
+  const keys = new Map<string | number, KeyState>();
+  for (let y = 0; y < n; y++) {
+    const { engine: b, reads, writes } = instrs[y]!;
+    if (b < 0) continue;
+    const want = (x: number) => {
+      if (x < 0) return;
+      const a = instrs[x]!.engine;
+      if (a !== b && a >= 0 && x > out[y * ENGINE_COUNT + a]!) out[y * ENGINE_COUNT + a] = x;
+    };
+    for (const k of reads) {
+      const s = keys.get(k);
+      if (s) want(s.writer);
+    }
+    for (const k of writes) {
+      const s = keys.get(k);
+      if (!s) continue;
+      want(s.writer);
+      for (let e = 0; e < ENGINE_COUNT; e++) want(s.readers[e]!);
+    }
+    for (const k of reads) {
+      let s = keys.get(k);
+      if (!s) keys.set(k, (s = { writer: -1, readers: new Int32Array(ENGINE_COUNT).fill(-1) }));
+      s.readers[b] = y;
+    }
+    for (const k of writes) {
+      let s = keys.get(k);
+      if (!s) keys.set(k, (s = { writer: -1, readers: new Int32Array(ENGINE_COUNT).fill(-1) }));
+      s.writer = y;
+      s.readers.fill(-1);
+    }
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 // layer, with the integer reference (bit for bit), and the outputs with the float reference.
 
 import { runFloat } from '../ref/float';
-import { runInt8, floatOf } from '../ref/int8';
+import { runInt8, floatOf, type IntResult } from '../ref/int8';
 import { generatedSamples } from '../quant/calibration';
 import type { SimProblem } from '../sim/program';
 import type { Compiled } from './compile';
@@ -47,11 +47,20 @@ function argmax(a: Float32Array): number {
   return k;
 }
 
-export function validateCompiled(c: Compiled, opts: { seed?: number; withFloat?: boolean; isCancelled?: () => boolean } = {}): Validation {
+export interface ValidateOptions {
+  readonly seed?: number;
+  readonly withFloat?: boolean;
+  readonly isCancelled?: () => boolean;
+  /** The integer reference's values on the seeded input, when the caller already has them (they
+   * depend only on the quantized graph and the seed, not on the code). */
+  readonly golden?: ReadonlyMap<string, IntResult>;
+}
+
+export function validateCompiled(c: Compiled, opts: ValidateOptions = {}): Validation {
   const t0 = performance.now();
   const g = c.q.graph;
   const input = generatedSamples(g, 1, opts.seed ?? 7)[0]!;
-  const golden = runInt8(c.q, input, { keepAll: true });
+  const golden = opts.golden ?? runInt8(c.q, input, { keepAll: true });
   const mismatches: LayerMismatch[] = [];
   let layersChecked = 0;
   const lg = c.lowered;

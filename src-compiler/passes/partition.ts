@@ -112,8 +112,10 @@ export function dpuVerdict(n: XNode, g: XGraph, arch: Arch): DpuVerdict {
       for (const i of [0, 1] as const) {
         const k = a.kernel[i];
         const s = a.stride[i];
-        if (kLimit ? !inRange(k, kLimit[i]!) : k < kmin || k > kmax) return `kernel ${a.kernel.join('x')} is outside the ${dw ? 'depthwise' : 'convolution'} limits of ${arch.name}`;
-        if (sLimit ? !inRange(s, sLimit[i]!) : s < smin || s > smax) return `stride ${a.stride.join('x')} is outside the ${dw ? 'depthwise' : 'convolution'} limits of ${arch.name}`;
+        const kr = kLimit ? `${kLimit[i]!.min}..${kLimit[i]!.max}` : `${kmin}..${kmax}`;
+        const sr = sLimit ? `${sLimit[i]!.min}..${sLimit[i]!.max}` : `${smin}..${smax}`;
+        if (kLimit ? !inRange(k, kLimit[i]!) : k < kmin || k > kmax) return `kernel ${a.kernel.join('x')} is outside the ${dw ? 'depthwise' : 'convolution'} limits of ${arch.name} (${kr})`;
+        if (sLimit ? !inRange(s, sLimit[i]!) : s < smin || s > smax) return `stride ${a.stride.join('x')} is outside the ${dw ? 'depthwise' : 'convolution'} limits of ${arch.name} (${sr})`;
       }
       if (!inRange(eff[0], field(execName, 'pad_top')) || !inRange(eff[1], field(execName, 'pad_left'))) return `padding ${a.pads.join(',')} exceeds the ${execName} pad fields`;
       if (eff[2] > a.kernel[0] - 1 || eff[3] > a.kernel[1] - 1) return `bottom/right padding ${eff[2]},${eff[3]} exceeds kernel - 1 (the ${execName} pad_bottom/pad_right convention)`;

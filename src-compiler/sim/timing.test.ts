@@ -12,7 +12,7 @@ import { DDR, soloCycles } from './cost';
 import { analyzeDependencies } from './deps';
 import { programFromAsm, programFromInstrs, type SimProgram } from './program';
 import { instr, mask, pingPongProgram } from './testing/build';
-import { END, START, instructionTiming, simulateTiming, type TimingResult } from './timing';
+import { END, START, STEADY_STATE_IMAGES, instructionTiming, simulateSteadyState, simulateTiming, type TimingResult } from './timing';
 import { chromeTrace } from './trace';
 
 const ZU9 = boardByName('ZU9')!;
@@ -341,5 +341,54 @@ describe('results', () => {
     const threads = t.traceEvents.filter((e: { name: string; pid: number }) => e.name === 'thread_name' && e.pid === 0).map((e: { args: { name: string } }) => e.args.name);
     expect(threads).toEqual(['LOAD', 'SAVE', 'CONV', 'MISC', 'layers']);
     expect(t.traceEvents.some((e: { ph: string }) => e.ph === 'C')).toBe(true);
+  });
+});
+
+describe('images back to back and staggered cores (the steady state)', () => {
+  // A DDR-heavy phase (a big LOAD) followed by a compute phase: aligned cores fight over the DDR in
+  // the first phase, staggered ones do not.
+  const program = () =>
+    programFromInstrs(
+      [
+        convInit(),
+        ...Array.from({ length: 6 }, () => load({ length: 512, channel: 1024, bank: 0 })),
+        load({ length: 32, channel: 64, dpdby: mask('CONV') }),
+        conv({ length: 32, cg: 64, dpdon: mask('LOAD'), dpdby: mask('SAVE') }),
+        conv({ length: 32, cg: 64 }),
+        save({ length: 32, channel: 16, dpdon: mask('CONV') }),
+        END_,
+      ],
+      ZU9,
+    );
+
+  it('one core running images back to back has a period of exactly one image alone', () => {
+    const one = simulateTiming(program(), { cores: 1 });
+    const four = simulateTiming(program(), { cores: 1, images: 4 });
+    expect(four.imageEnds[0]).toHaveLength(4);
+    expect(four.period).toBeCloseTo(one.cycles, 6);
+    expect(four.cycles).toBeCloseTo(4 * one.cycles, 6);
+    expect(four.fps).toBeCloseTo(one.fps, 6);
+    // Per-instruction times are the last image's: its first LOAD starts where the third image ended.
+    expect(span(four, 1)[0]).toBeCloseTo(four.imageEnds[0]![2]!, 6);
+    // Layers count from the last image's start, so their +cycles still add up to one image.
+    expect(four.utilization).toBeCloseTo(one.utilization, 6);
+  });
+
+  it('a core starts no earlier than its start cycle', () => {
+    const r = simulateTiming(program(), { cores: 3, recordAllCores: true, startCycles: [0, 1000, 5000] });
+    expect(span(r, 1, 1)[0]).toBe(1000);
+    expect(span(r, 1, 2)[0]).toBe(5000);
+  });
+
+  it('staggering DDR-heavy cores raises throughput over starting them together, and never beats one core alone', () => {
+    const one = simulateTiming(program(), { cores: 1 });
+    const aligned = simulateTiming(program(), { cores: 3 });
+    const steady = simulateSteadyState(program(), { cores: 3 });
+    expect(steady.images).toBe(STEADY_STATE_IMAGES);
+    expect(steady.fps).toBeGreaterThan(aligned.fps);
+    // Physics: three cores never do better than three independent cores with the DDR to themselves.
+    expect(steady.fps).toBeLessThanOrEqual(3 * one.fps * (1 + 1e-9));
+    // Nor move bytes faster than the board's DDR allows.
+    expect((steady.ddrBytes * 3) / steady.period).toBeLessThanOrEqual(ZU9.derived.ddrBytesPerCycle * (1 + 1e-9));
   });
 });

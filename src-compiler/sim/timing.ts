@@ -10,7 +10,11 @@
 // its bank side's bytes per cycle. Between events nothing changes, so the loop jumps from event to event
 // and never steps cycles. docs/timing-model.md has the formulas and the constants' sources.
 //
-// Throughput mode: `cores` cores run the same program on their own images at once, from cycle 0.
+// Throughput mode: `cores` cores run the same program on their own images at once, from cycle 0 or
+// from the cycles `startCycles` gives. With `images` > 1 each core runs that many images one after the
+// other (a job ends at END, the next starts on the same core at once), which measures the steady state:
+// cores that start staggered keep their DDR-heavy layers apart, as with a runtime that feeds each
+// core its next image as soon as the previous one is done.
 
 import { ENGINE_COUNT, ENGINES } from '../isa/table';
 import type { Arch } from '../arch/model';
@@ -32,6 +36,10 @@ export interface TimingOptions {
   readonly isCancelled?: () => boolean;
   /** Record the total DDR rate over time (for the trace's bandwidth counter and for tests). */
   readonly bandwidthTimeline?: boolean;
+  /** Images each core runs back to back (default 1). Per-instruction times are the last image's. */
+  readonly images?: number;
+  /** Cycle at which each core starts its first image (default 0 for every core). */
+  readonly startCycles?: readonly number[];
 }
 
 /**
@@ -95,18 +103,27 @@ export interface TimingResult {
   readonly instructions: number;
   /** Instruction starts simulated, over all cores. */
   readonly executed: number;
-  /** Cycles until the last core retires END (or until the simulation stopped). */
+  /** Cycles until the last core retires END of its last image (or until the simulation stopped). */
   readonly cycles: number;
   readonly seconds: number;
-  /** Images per second with every core running the program. */
+  /** Images per core (options.images). */
+  readonly images: number;
+  /**
+   * Cycles per image on one core: with one image, `cycles`; with more, the mean over cores of the
+   * cycles between the ends of their first and last images over (images - 1), the steady state.
+   */
+  readonly period: number;
+  /** Cycle at which each core retired END of each of its images. */
+  readonly imageEnds: readonly (readonly number[])[];
+  /** Images per second with every core running the program: cores x clock / period. */
   readonly fps: number;
   /** Per image. */
   readonly ops: number;
   readonly macs: number;
   readonly ddrBytes: number;
-  /** Device ops per second: ops x cores / seconds. */
+  /** Device ops per second: ops x cores x clock / period. */
   readonly opsPerSecond: number;
-  /** MAC array use over the program: macs / (cycles x PP x ICP x OCP). */
+  /** MAC array use over the program: macs / (period x PP x ICP x OCP). */
   readonly utilization: number;
   readonly engines: readonly EngineTiming[];
   readonly layers: readonly LayerTiming[];
@@ -275,10 +292,39 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   let rounds = 0;
   // Slots that may be able to start: their engine just became free, or got a token. A bit per slot.
   let dirty = S === 32 ? -1 : (1 << S) - 1;
+  // Images: a core that retires END with images left starts the program again at once.
+  const images = Math.max(1, Math.floor(options.images ?? 1));
+  const imagesLeft = new Int32Array(N).fill(total === 0 ? 1 : images);
+  const imageEnds: number[][] = Array.from({ length: N }, () => []);
+  // When each core starts; a core whose start is still ahead has its slots skipped until then.
+  const coreStart = new Float64Array(N);
+  for (let c = 0; c < N; c++) coreStart[c] = Math.max(0, options.startCycles?.[c] ?? 0);
+  let waiting = 0;
+  for (let c = 0; c < N; c++) if (coreStart[c]! > 0) waiting++;
+  /** Where core 0's current image began (layers and utilization are of its last image). */
+  let imageStart0 = coreStart[0]!;
   const retire = (c: number) => {
     coreEnd[c] = t;
-    doneCores++;
+    imageEnds[c]!.push(t);
     if (p.endIndex >= 0 && c < R) times[c]!.rec.fill(t, 2 * p.endIndex, 2 * p.endIndex + 2);
+    if (--imagesLeft[c]! > 0) {
+      for (let e = 0; e < E; e++) head[c * E + e] = qBegin[e]!;
+      // Balanced tokens leave the counters at zero; whatever an unbalanced program leaves over is
+      // dropped, as a new job on a real core starts with empty counters.
+      for (let k = c * EE; k < (c + 1) * EE; k++) {
+        counters[k] = 0;
+        givePos[k] = 0;
+        takePos[k] = 0;
+      }
+      left[c] = total;
+      dirty |= 0xf << (c << 2);
+      if (c === 0) {
+        imageStart0 = t;
+        busy.fill(0);
+      }
+      return;
+    }
+    doneCores++;
   };
   if (total === 0) for (let c = 0; c < N; c++) retire(c);
 
@@ -296,8 +342,9 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
         dirty = 0;
         break;
       }
-      const i = qFlat[h]!;
       const c = s >> 2;
+      if (waiting > 0 && coreStart[c]! > t) continue;
+      const i = qFlat[h]!;
       const on = dpdon[i]!;
       let giver = -1;
       let tokenReady = -1;
@@ -347,6 +394,7 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
     }
     let next = Infinity;
     for (let s = 0; s < S; s++) if (slotEnd[s]! < next) next = slotEnd[s]!;
+    if (waiting > 0) for (let c = 0; c < N; c++) if (coreStart[c]! > t && coreStart[c]! < next) next = coreStart[c]!;
     if (next === Infinity || limited) break;
     if (next > maxCycles) {
       limited = true;
@@ -355,6 +403,13 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
     }
     if (cancelled !== undefined && (++rounds & 4095) === 0 && cancelled()) throw new CancelledError();
     t = next;
+    if (waiting > 0)
+      for (let c = 0; c < N; c++)
+        if (coreStart[c]! > 0 && coreStart[c]! <= t) {
+          coreStart[c] = 0;
+          waiting--;
+          dirty |= 0xf << (c << 2);
+        }
     // Complete what ends now; transfers that finish their latency start moving bytes.
     for (let s = 0; s < S; s++) {
       if (slotEnd[s]! > t) continue;
@@ -429,7 +484,14 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
     problems.push(deadlockProblem(p, graph, heads, counters.subarray(0, EE)));
   }
   const cycles = status === 'complete' ? Math.max(...coreEnd) : t;
-  return summarize(p, costs, graph, times, N, status, cycles, executed, busy, problems, bandwidth);
+  let period = cycles;
+  if (status === 'complete' && images > 1) {
+    let sum = 0;
+    for (const ends of imageEnds) sum += (ends[ends.length - 1]! - ends[0]!) / (ends.length - 1);
+    period = sum / N;
+  }
+  const clock = { cycles, period, images, imageEnds, imageStart0: status === 'complete' ? imageStart0 : 0 };
+  return summarize(p, costs, graph, times, N, status, clock, executed, busy, problems, bandwidth);
 }
 
 function summarize(
@@ -439,7 +501,7 @@ function summarize(
   times: InstrTimes[],
   N: number,
   status: TimingResult['status'],
-  cycles: number,
+  clock: { cycles: number; period: number; images: number; imageEnds: number[][]; imageStart0: number },
   executed: number,
   busy: Float64Array,
   problems: SimProblem[],
@@ -454,13 +516,14 @@ function summarize(
   const macs = costs.totalMacs;
   const ops = costs.totalOps;
   const ddrBytes = costs.totalBytes;
+  const { cycles, period } = clock;
   const seconds = cycles / f;
-  const engines = ENGINES.map((name, e) => ({ engine: name, instructions: graph.queues[e]!.length, busyCycles: busy[e]!, utilization: cycles > 0 ? busy[e]! / cycles : 0 }));
+  const engines = ENGINES.map((name, e) => ({ engine: name, instructions: graph.queues[e]!.length, busyCycles: busy[e]!, utilization: period > 0 ? busy[e]! / period : 0 }));
 
   // Per layer, on core 0. A core's share of DDR: its AXI ports, or an equal share of the board's DDR.
   const rec = times[0]!.rec;
   const ddrShare = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle / N);
-  let completedSoFar = 0;
+  let completedSoFar = clock.imageStart0;
   for (let i = 0; i < Math.min(n, p.layers[0]?.first ?? n); i++) completedSoFar = Math.max(completedSoFar, rec[2 * i + END]!);
   const layers: LayerTiming[] = [];
   for (const l of p.layers) {
@@ -520,12 +583,15 @@ function summarize(
     executed,
     cycles,
     seconds,
-    fps: seconds > 0 ? N / seconds : 0,
+    images: clock.images,
+    period,
+    imageEnds: clock.imageEnds,
+    fps: period > 0 ? (N * f) / period : 0,
     ops,
     macs,
     ddrBytes,
-    opsPerSecond: seconds > 0 ? (ops * N) / seconds : 0,
-    utilization: cycles > 0 ? macs / (cycles * peakMacs) : 0,
+    opsPerSecond: period > 0 ? (ops * N * f) / period : 0,
+    utilization: period > 0 ? macs / (period * peakMacs) : 0,
     engines,
     layers,
     times,
@@ -590,4 +656,23 @@ export function instructionTiming(r: TimingResult, i: number, core = 0): Instruc
     macs: r.costs.macs[i]!,
     ops: r.costs.ops[i]!,
   };
+}
+
+/** Images per core in a steady-state run: the first is the ramp, the rest give the period. */
+export const STEADY_STATE_IMAGES = 4;
+
+/**
+ * Throughput in the steady state: every core runs STEADY_STATE_IMAGES images back to back, core c
+ * starting c/cores of one image's solo latency after core 0, so that the cores' DDR-heavy layers
+ * (fully connected weights, first layers) fall at different times, as they do once a runtime keeps
+ * each core busy with its own stream of images. The result's fps and ops/s are of the period; its
+ * per-instruction times and layers are core 0's last image. One core needs no staggering.
+ */
+export function simulateSteadyState(p: SimProgram, options: Omit<TimingOptions, 'images' | 'startCycles'> = {}): TimingResult {
+  const N = Math.max(1, Math.min(options.cores ?? p.arch.cores, 8));
+  if (N === 1) return simulateTiming(p, { ...options, cores: 1 });
+  const solo = simulateTiming(p, { cores: 1, ...(options.isCancelled ? { isCancelled: options.isCancelled } : {}) });
+  if (solo.status !== 'complete') return simulateTiming(p, options);
+  const startCycles = Array.from({ length: N }, (_, c) => Math.round((c * solo.cycles) / N));
+  return simulateTiming(p, { ...options, cores: N, images: STEADY_STATE_IMAGES, startCycles });
 }
