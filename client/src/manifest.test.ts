@@ -68,4 +68,15 @@ describe('extension manifest', () => {
     // And the code checks trust itself (a command can be run through its API too).
     expect(client.match(/vscode\.workspace\.isTrusted/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
   });
+
+  it('shows screenshots on the README (the marketplace page) that exist, and that the e2e run takes', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const images = [...readme.matchAll(/!\[[^\]]+\]\((docs\/images\/[^)]+)\)/g)].map((m) => m[1]!);
+    expect(images.length).toBeGreaterThanOrEqual(3);
+    for (const i of images) expect(fs.existsSync(path.join(ROOT, i)), i).toBe(true);
+    const script = fs.readFileSync(path.join(ROOT, 'scripts', 'update-screenshots.mjs'), 'utf8');
+    for (const i of images) expect(script, `scripts/update-screenshots.mjs makes ${i}`).toContain(`'${path.basename(i)}'`);
+    const e2e = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'workbench.test.ts'), 'utf8');
+    for (const [, shot] of script.matchAll(/'([\w-]+)\.png': 'vscode-/g)) expect(e2e, `the e2e run takes ${shot}`).toContain(`screenshot('${shot}')`);
+  });
 });

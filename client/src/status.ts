@@ -72,7 +72,8 @@ export class StatusBar implements vscode.Disposable {
 
   private render(): void {
     const doc = vscode.window.activeTextEditor?.document;
-    if (doc?.languageId !== 'dnnasm') {
+    // Programs on disk or unsaved; not the read-only newly compiled side of a comparison.
+    if (doc?.languageId !== 'dnnasm' || (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled')) {
       this.item.hide();
       return;
     }

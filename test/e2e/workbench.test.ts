@@ -52,7 +52,10 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     const { vsix, server } = session();
     expect(vsix.bytes, `${vsix.file} is ${vsix.bytes} bytes`).toBeLessThanOrEqual(VSIX_BUDGET_BYTES);
     const files = vsix.entries.filter((e) => e.startsWith('extension/')).map((e) => e.slice('extension/'.length));
-    for (const needed of ['package.json', 'dist/client.js', 'dist/server.js', 'syntaxes/dnnasm.tmLanguage.json', 'language-configuration.json', 'LICENSE.txt']) {
+    // The README (the marketplace page) shows its screenshots from the package.
+    const images = [...fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\((docs\/images\/[^)]+)\)/g)].map((m) => m[1]!);
+    expect(images.length).toBeGreaterThan(0);
+    for (const needed of ['package.json', 'dist/client.js', 'dist/server.js', 'dist/webview/xgraph.js', 'dist/webview/xgraph.css', 'dist/webview/model.css', 'syntaxes/dnnasm.tmLanguage.json', 'language-configuration.json', 'LICENSE.txt', ...images]) {
       expect(files, `the .vsix lacks ${needed}`).toContain(needed);
     }
     const unwanted = files.filter((f) => /(^|\/)node_modules\/|\.map$|\.ts$|^src-compiler\/|^server\/|^client\/|^test/.test(f));
