@@ -66,6 +66,8 @@ export interface CompileOutcome {
 
 export class Compiler {
   private readonly problems = vscode.languages.createDiagnosticCollection('dnnvm-compile');
+  /** The file each model's last failed compilation put its problem on. */
+  private readonly problemFile = new Map<string, vscode.Uri>();
   private readonly finished = new vscode.EventEmitter<{ readonly model: vscode.Uri; readonly outcome: CompileOutcome | undefined }>();
   /** Fires after each compilation the user started, with its outcome (undefined: failed, cancelled or refused). */
   readonly onDidCompile = this.finished.event;
@@ -133,7 +135,10 @@ export class Compiler {
       await this.failed(network, e);
       return undefined;
     }
-    this.problems.clear();
+    // The model compiles now: its earlier failure's problem goes.
+    const stale = this.problemFile.get(network);
+    if (stale) this.problems.delete(stale);
+    this.problemFile.delete(network);
     this.output.appendLine(
       `Compiled ${network}${weights ? ` (weights ${path.basename(weights)})` : ''} for ${result.summary.arch} in ${((Date.now() - started) / 1000).toFixed(2)} s: ` +
         `${result.summary.instructions.toLocaleString('en')} instructions, ${formatSeconds(result.summary.seconds)} per image, ${formatFps(result.summary.fps)}; package ${result.manifestPath}`,
@@ -188,6 +193,7 @@ export class Compiler {
       const d = new vscode.Diagnostic(range, message, vscode.DiagnosticSeverity.Error);
       d.source = 'dnnvm compile';
       this.problems.set(target, [d]);
+      this.problemFile.set(model, target);
     }
     const actions = target ? ['Go to Error', 'Show Output'] : ['Show Output'];
     const pick = await vscode.window.showErrorMessage(`Could not compile ${path.basename(model)}: ${where}: ${message}. Nothing was written.`, ...actions);
