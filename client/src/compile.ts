@@ -58,6 +58,12 @@ export interface CompileOptions {
   readonly viewColumn?: vscode.ViewColumn;
 }
 
+/** Why a compilation failed: the server's message and where it points. */
+export interface CompileError {
+  readonly message: string;
+  readonly location?: ErrorLocation;
+}
+
 export interface CompileOutcome {
   readonly result: CompileResult;
   /** The assembly that was opened: `<model>.dnnasm`, or the name the user chose for the new one. */
@@ -68,9 +74,10 @@ export class Compiler {
   private readonly problems = vscode.languages.createDiagnosticCollection('dnnvm-compile');
   /** The file each model's last failed compilation put its problem on. */
   private readonly problemFile = new Map<string, vscode.Uri>();
-  private readonly finished = new vscode.EventEmitter<{ readonly model: vscode.Uri; readonly outcome: CompileOutcome | undefined }>();
-  /** Fires after each compilation the user started, with its outcome (undefined: failed, cancelled or refused). */
+  private readonly finished = new vscode.EventEmitter<{ readonly model: vscode.Uri; readonly outcome: CompileOutcome | undefined; readonly error?: CompileError }>();
+  /** Fires after each compilation the user started, with its outcome (undefined: failed, cancelled or refused) and the error if it failed. */
   readonly onDidCompile = this.finished.event;
+  private lastError: CompileError | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -85,10 +92,11 @@ export class Compiler {
   /** Compile a model file (.onnx, .prototxt, or .caffemodel with its .prototxt) and open its assembly. */
   async compile(model: vscode.Uri, opts: CompileOptions = {}): Promise<CompileOutcome | undefined> {
     let outcome: CompileOutcome | undefined;
+    this.lastError = undefined;
     try {
       outcome = await this.run(model, opts);
     } finally {
-      this.finished.fire({ model, outcome });
+      this.finished.fire({ model, outcome, ...(this.lastError ? { error: this.lastError } : {}) });
     }
     return outcome;
   }
@@ -181,6 +189,7 @@ export class Compiler {
   private async failed(model: string, e: unknown): Promise<void> {
     const message = e instanceof Error ? e.message : String(e);
     const loc: ErrorLocation | undefined = e instanceof ServerError ? e.location : undefined;
+    this.lastError = { message, ...(loc ? { location: loc } : {}) };
     const where = loc ? describeLocation(loc) : path.basename(model);
     this.output.appendLine(`Compiling ${model} failed: ${loc ? `${loc.file}${loc.line ? `:${loc.line}${loc.col ? `:${loc.col}` : ''}` : ''}: ` : ''}${message}`);
     const target = loc ? vscode.Uri.file(loc.file) : undefined;
@@ -195,7 +204,8 @@ export class Compiler {
       this.problems.set(target, [d]);
       this.problemFile.set(model, target);
     }
-    const actions = target ? ['Go to Error', 'Show Output'] : ['Show Output'];
+    // Go to Error only for a line in a text file (a binary model would just open again).
+    const actions = target && loc?.line ? ['Go to Error', 'Show Output'] : ['Show Output'];
     const pick = await vscode.window.showErrorMessage(`Could not compile ${path.basename(model)}: ${where}: ${message}. Nothing was written.`, ...actions);
     if (pick === 'Go to Error' && target) await openAt(target, loc!);
     else if (pick === 'Show Output') this.output.show(true);

@@ -12,7 +12,10 @@ describe('where a server error points', () => {
   });
   it('falls back to a leading path:line:col in the message', () => {
     expect(errorLocation('/w/net.prototxt:7:2: error: expected "}"', undefined)).toEqual({ location: { file: '/w/net.prototxt', line: 7, col: 2 }, message: 'expected "}"' });
+    expect(errorLocation('/w/net.prototxt:7: expected "}"', undefined)).toEqual({ location: { file: '/w/net.prototxt', line: 7 }, message: 'expected "}"' });
+    expect(errorLocation('/w/m.onnx: not a valid ONNX model (protobuf decoding failed)', undefined)).toEqual({ location: { file: '/w/m.onnx' }, message: 'not a valid ONNX model (protobuf decoding failed)' });
     expect(errorLocation('relative.prototxt:7: nope', null).location).toBeUndefined();
+    expect(errorLocation('compiling failed: out of memory', null).location).toBeUndefined();
     expect(errorLocation('no location here', null)).toEqual({ location: undefined, message: 'no location here' });
   });
   it('describes a location by file name', () => {

@@ -11,7 +11,8 @@ export interface ErrorLocation {
 
 /**
  * The location of a server error: the error's data when it carries `{ file, line?, col? }` (a library
- * UserError's location), else a leading `file:line:col: ` in the message (the CLI's format).
+ * UserError's location), else a leading `file:line:col: ` (or `file:line: `, `file: `) in the message, as
+ * the command line and the language server print bad input.
  */
 export function errorLocation(message: string, data: unknown): { location: ErrorLocation | undefined; message: string } {
   const d = data as { file?: unknown; line?: unknown; col?: unknown; column?: unknown } | null | undefined;
@@ -21,8 +22,9 @@ export function errorLocation(message: string, data: unknown): { location: Error
     const col = num(d.col) ?? num(d.column);
     return { location: { file: d.file, ...(line ? { line } : {}), ...(line && col ? { col } : {}) }, message };
   }
-  const m = /^((?:[A-Za-z]:)?[^:\n]+?):(\d+)(?::(\d+))?:\s*(?:error:\s*)?([\s\S]*)$/.exec(message);
-  if (m && path.isAbsolute(m[1]!)) return { location: { file: m[1]!, line: Number(m[2]), ...(m[3] ? { col: Number(m[3]) } : {}) }, message: m[4]! };
+  // `path:line:col: message`, `path:line: message` or `path: message`, with an absolute path.
+  const m = /^((?:[A-Za-z]:)?[^:\n]+?)(?::(\d+)(?::(\d+))?)?:\s+(?:error:\s*)?([\s\S]*)$/.exec(message);
+  if (m && path.isAbsolute(m[1]!)) return { location: { file: m[1]!, ...(m[2] ? { line: Number(m[2]) } : {}), ...(m[2] && m[3] ? { col: Number(m[3]) } : {}) }, message: m[4]! };
   return { location: undefined, message };
 }
 

@@ -8,7 +8,7 @@
 
 import * as vscode from 'vscode';
 import { Commands } from './commands';
-import { Compiler, GeneratedAssembly } from './compile';
+import { Compiler, GeneratedAssembly, openAt } from './compile';
 import { DnnvmServer } from './lsp';
 import { MODEL_VIEW_TYPE, ModelEditorProvider } from './modelEditor';
 import { StatusBar } from './status';
@@ -53,6 +53,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<DnnvmA
     vscode.commands.registerCommand('dnnvm.exportTrace', (arg: unknown, to: unknown) => commands.exportTrace(arg, to)),
     vscode.commands.registerCommand('dnnvm.selectTarget', (value: unknown) => selectTarget(value)),
     vscode.commands.registerCommand('dnnvm.showOutput', () => output.show(true)),
+    // For links (the model page): a file at a 1-based line and column.
+    vscode.commands.registerCommand('dnnvm.openLocation', (file: unknown, line: unknown, col: unknown) =>
+      typeof file === 'string' ? openAt(vscode.Uri.file(file), { line: Number(line) || 1, col: Number(col) || 1 }) : undefined,
+    ),
   );
   await server.start();
   const activationMs = performance.now() - started;

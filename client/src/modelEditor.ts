@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SimulationSummary } from '../../server/src/protocol';
-import type { Compiler } from './compile';
+import type { CompileError, Compiler } from './compile';
+import { describeLocation } from './errors';
 import { formatFps, formatSeconds } from './format';
 import { contentSecurityPolicy, newNonce } from './xgraph/html';
 
@@ -15,14 +16,14 @@ export const MODEL_VIEW_TYPE = 'dnnvm.model';
 type PageState =
   | { readonly kind: 'compiling' }
   | { readonly kind: 'compiled'; readonly asm: vscode.Uri; readonly summary: SimulationSummary }
-  | { readonly kind: 'notCompiled' }
+  | { readonly kind: 'notCompiled'; readonly error?: CompileError }
   | { readonly kind: 'restricted' };
 
 const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
 const commandLink = (command: string, args: unknown[], label: string) => `<a href="${esc(`command:${command}?${encodeURIComponent(JSON.stringify(args))}`)}">${esc(label)}</a>`;
 
 /** The commands the page may link to (enableCommandUris). */
-const PAGE_COMMANDS = ['dnnvm.compileModel', 'dnnvm.showXGraph', 'vscode.open', 'workbench.trust.manage', 'dnnvm.showOutput'];
+const PAGE_COMMANDS = ['dnnvm.compileModel', 'dnnvm.showXGraph', 'vscode.open', 'workbench.trust.manage', 'dnnvm.showOutput', 'dnnvm.openLocation'];
 
 export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider {
   constructor(
@@ -46,7 +47,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
     // The page follows every compilation of this model, also those started from its "Compile again" link.
     const sub = this.compiler.onDidCompile((e) => {
       if (e.model.toString() !== document.uri.toString()) return;
-      show(e.outcome ? { kind: 'compiled', asm: e.outcome.asm, summary: e.outcome.result.summary } : { kind: 'notCompiled' });
+      show(e.outcome ? { kind: 'compiled', asm: e.outcome.asm, summary: e.outcome.result.summary } : { kind: 'notCompiled', ...(e.error ? { error: e.error } : {}) });
     });
     panel.onDidDispose(() => sub.dispose());
     show({ kind: 'compiling' });
@@ -66,9 +67,14 @@ export function modelPage(model: vscode.Uri, s: PageState, cspSource: string, st
     case 'compiling':
       body = `<p class="muted">Compiling ${esc(name)}…</p>`;
       break;
-    case 'notCompiled':
-      body = `<p>${esc(name)} was not compiled (see the notification, or the ${commandLink('dnnvm.showOutput', [], 'DNNVM output')}). Nothing was written.</p><p>${again}</p>`;
+    case 'notCompiled': {
+      const e = s.error;
+      const where = e?.location ? commandLink('dnnvm.openLocation', [e.location.file, e.location.line ?? 1, e.location.col ?? 1], describeLocation(e.location)) : '';
+      body = e
+        ? `<p class="error">Could not compile ${esc(name)}: ${where ? `${where}: ` : ''}${esc(e.message)}</p><p>Nothing was written. ${again} · ${commandLink('dnnvm.showOutput', [], 'DNNVM output')}</p>`
+        : `<p>${esc(name)} was not compiled (cancelled, or see the ${commandLink('dnnvm.showOutput', [], 'DNNVM output')}). Nothing was written.</p><p>${again}</p>`;
       break;
+    }
     case 'compiled': {
       const asmName = path.basename(s.asm.fsPath);
       const x = s.summary;

@@ -13,7 +13,7 @@ import { assembleText, diagnosticLocation } from '../../src-compiler/asm/file';
 import { fieldBits, specByMnemonic } from '../../src-compiler/isa/table';
 import { e2eUnavailable } from './harness/code-server';
 import { runExtensionHostSuite } from './harness/extension-host-suite';
-import { BAD_FILE, BROKEN_MODEL, CAFFE_MODEL, GOOD_FILE, ONNX_MODEL, badProgram, brokenLocation, goodProgram } from './harness/fixtures';
+import { BAD_FILE, BROKEN_MODEL, BROKEN_ONNX, CAFFE_MODEL, GOOD_FILE, ONNX_MODEL, badProgram, brokenLocation, goodProgram } from './harness/fixtures';
 import { openAndTimeFirstDiagnostics, startSession, type Session } from './harness/session';
 import { VSIX_BUDGET_BYTES } from './harness/vsix';
 
@@ -271,6 +271,24 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     await expect.poll(() => wb.activeTab(), { timeout: 20_000 }).toBe(BROKEN_MODEL);
     await expect.poll(() => wb.cursor()).toEqual(loc);
     expect(listing()).toEqual(before);
+  });
+
+  it('a model file that is not a model fails to open with its error on the model page, and nothing is written', async () => {
+    const { wb, page, workspace } = session();
+    const before = fs.readdirSync(workspace).sort();
+    await wb.openFile(BROKEN_ONNX);
+    const toast = wb.notification(`Could not compile ${BROKEN_ONNX}`);
+    await wb.step('the error notification shows', () => toast.waitFor({ state: 'visible', timeout: 60_000 }));
+    expect(await toast.locator('.notification-list-item-message').textContent()).toContain(`${BROKEN_ONNX}: not a valid ONNX model`);
+    // No line to go to in a binary file: no Go to Error.
+    expect(await toast.locator('.monaco-button', { hasText: 'Go to Error' }).count()).toBe(0);
+    const modelPage = await wb.webviewFrame('p.error');
+    expect(await modelPage.locator('h1').textContent()).toBe(BROKEN_ONNX);
+    expect(await modelPage.locator('p.error').textContent()).toMatch(new RegExp(`^Could not compile ${BROKEN_ONNX.replace('.', '\\.')}: ${BROKEN_ONNX.replace('.', '\\.')}: not a valid ONNX model`));
+    await wb.screenshot('11-broken-model');
+    expect(fs.readdirSync(workspace).sort()).toEqual(before);
+    await toast.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => undefined);
+    await expect(page.locator('.tabs-container .tab.active', { hasText: BROKEN_ONNX }).count()).resolves.toBe(1);
   });
 
   it("passes the extension-host suite of `npm run test:electron` (mocha, VS Code API) in code-server's extension host", async () => {

@@ -36,6 +36,8 @@ export const ONNX_MODEL = 'mnist.onnx';
 /** LeNet with a planted mistake: a layer's num_output is not a number. */
 export const BROKEN_MODEL = 'broken.prototxt';
 export const BROKEN = { from: 'num_output: 20', to: 'num_output: twenty' };
+/** A file named .onnx that is not a model: opening it must fail cleanly. */
+export const BROKEN_ONNX = 'truncated.onnx';
 
 function sharedModel(rel: string): string {
   const p = path.join(SHARED_MODELS, rel);
@@ -66,4 +68,6 @@ export function writeWorkspace(dir: string): void {
   fs.copyFileSync(sharedModel('caffe/lenet.prototxt'), path.join(dir, CAFFE_MODEL));
   fs.copyFileSync(sharedModel('onnx/mnist8/model.onnx'), path.join(dir, ONNX_MODEL));
   fs.writeFileSync(path.join(dir, BROKEN_MODEL), brokenModel());
+  // The first 40 bytes of the MNIST model: a protobuf cut short.
+  fs.writeFileSync(path.join(dir, BROKEN_ONNX), fs.readFileSync(sharedModel('onnx/mnist8/model.onnx')).subarray(0, 40));
 }
