@@ -101,7 +101,8 @@ export class Workbench {
       await row.waitFor({ state: 'visible' });
       await beforeClick?.();
       await row.dblclick();
-      await page.locator(`.tabs-container .tab.active[aria-label="${name}"]`).waitFor({ state: 'visible' });
+      // With several editor groups the label ends with ", Editor Group N".
+      await page.locator(`.tabs-container .tab.active[aria-label="${name}"], .tabs-container .tab.active[aria-label^="${name}, Editor Group"]`).first().waitFor({ state: 'visible' });
     });
   }
 
