@@ -206,9 +206,11 @@ export class Compiler {
     }
     // Go to Error only for a line in a text file (a binary model would just open again).
     const actions = target && loc?.line ? ['Go to Error', 'Show Output'] : ['Show Output'];
-    const pick = await vscode.window.showErrorMessage(`Could not compile ${path.basename(model)}: ${where}: ${message}. Nothing was written.`, ...actions);
-    if (pick === 'Go to Error' && target) await openAt(target, loc!);
-    else if (pick === 'Show Output') this.output.show(true);
+    // Not awaited: the compilation is over (the model page shows it) while the notification waits for the user.
+    void vscode.window.showErrorMessage(`Could not compile ${path.basename(model)}: ${where}: ${message}. Nothing was written.`, ...actions).then((pick) => {
+      if (pick === 'Go to Error' && target) void openAt(target, loc!);
+      else if (pick === 'Show Output') this.output.show(true);
+    });
   }
 
   /** Write `<model>.dnnasm` unless it has hand edits; then the user chooses. Returns the file to open. */
