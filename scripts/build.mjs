@@ -27,6 +27,8 @@ const entries = [
   { entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' },
   // The extension host loads the client on activation: minified, it parses faster (its map stays in dist/).
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'], minify: true },
+  { entryPoints: ['server/src/debug/main.ts'], outfile: 'dist/debug-adapter.js' },
+  { entryPoints: ['client/webview/timeline.ts'], outfile: 'dist/timeline.js', platform: 'browser', format: 'iife', target: 'es2022' },
   { entryPoints: ['scripts/gen-assets.ts'], outfile: 'dist/gen-assets.js' },
   // The XGraph webview: one minified browser bundle (ELK included), no source map in the package.
   { entryPoints: ['client/webview/xgraph/main.ts'], outfile: 'dist/webview/xgraph.js', platform: 'browser', format: 'iife', target: 'chrome120', minify: true, sourcemap: false },

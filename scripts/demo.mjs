@@ -1,21 +1,22 @@
-// `npm start`: the most complete real demo there is so far: print the target, assemble the bundled
-// hand-written conv3x3 program, disassemble it back, simulate its timing and run it bit-exactly.
+// `npm start`: the main job on the built-in model. Writes the project's GoogLeNet (weights from a
+// fixed seed), compiles it for ZU9 (fusion, strategy search, code generation), simulates it in the
+// steady state and prints the per-layer table and the totals, and leaves the package (assembly,
+// binary, weights, input, manifest with the XGraph and its fusion groups) in demo-output/.
 import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-import * as os from 'node:os';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-demo-'));
+const out = path.join(root, 'demo-output');
+fs.mkdirSync(out, { recursive: true });
 const run = (...args) => {
-  console.log(`\n$ dnnvm ${args.join(' ')}`);
+  console.log(`\n$ dnnvm ${args.map((a) => (path.isAbsolute(a) ? path.relative(root, a) : a)).join(' ')}`);
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'dnnvm.js'), ...args], { stdio: 'inherit', cwd: root });
   if (r.status !== 0) process.exit(r.status ?? 2);
 };
-run('arch', 'ZU9');
-run('asm', 'test-fixtures/programs/conv3x3.dnnasm', '-o', path.join(out, 'conv3x3.dnnbin'));
-run('disasm', path.join(out, 'conv3x3.dnnbin'), '-o', path.join(out, 'conv3x3.canonical.dnnasm'));
-run('sim', 'test-fixtures/programs/conv3x3.dnnasm', '--trace', path.join(out, 'conv3x3.trace.json'));
-run('run', 'test-fixtures/programs/conv3x3.dnnasm', '--output', path.join(out, 'conv3x3.output.bin'));
-console.log(`\nwritten: ${out}`);
+const model = path.join(out, 'googlenet.prototxt');
+const pkg = path.join(out, 'googlenet.ZU9');
+run('model', 'googlenet', '-o', model);
+run('compile', model, '--arch', 'ZU9', '-o', pkg);
+console.log(`\nopen ${path.relative(root, path.join(pkg, 'googlenet.dnnasm'))} in VS Code (with this extension) to edit and step through it`);

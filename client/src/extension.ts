@@ -1,7 +1,7 @@
 // The VS Code extension: a thin shell. The language server (dist/server.js, on the compiler library)
 // analyses .dnnasm documents and answers the custom requests (compile, xgraph, simulation, trace,
 // validate); this starts it and adds what needs VS Code's API: the model editor, the commands, the
-// XGraph webview, the status bar.
+// XGraph webview, the status bar, and the debugger (debug.ts).
 //
 // Activation (package.json): opening a .dnnasm file or a model (custom editor), one of the commands, or
 // restoring an XGraph panel.
@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import { Commands } from './commands';
 import { Compiler, GeneratedAssembly, openAt } from './compile';
+import { registerDebugger } from './debug';
 import { DnnvmServer } from './lsp';
 import { MODEL_VIEW_TYPE, ModelEditorProvider } from './modelEditor';
 import { StatusBar } from './status';
@@ -28,6 +29,7 @@ let server: DnnvmServer | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<DnnvmApi> {
   const started = performance.now();
+  registerDebugger(context);
   const output = vscode.window.createOutputChannel('DNNVM');
   server = new DnnvmServer(context, output);
   const status = new StatusBar(server);

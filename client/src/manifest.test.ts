@@ -37,8 +37,8 @@ describe('extension manifest', () => {
   });
 
   it('contributes the commands the client registers, and registers no command it does not contribute (except internal ones)', () => {
-    const contributed = manifest.contributes.commands.map((c) => c.command).sort();
-    expect(contributed).toEqual(['dnnvm.compileModel', 'dnnvm.exportTrace', 'dnnvm.selectTarget', 'dnnvm.showXGraph', 'dnnvm.simulate', 'dnnvm.validate']);
+    const contributed = manifest.contributes.commands.map((c) => c.command);
+    expect(contributed).toEqual(expect.arrayContaining(['dnnvm.compileModel', 'dnnvm.exportTrace', 'dnnvm.selectTarget', 'dnnvm.showXGraph', 'dnnvm.simulate', 'dnnvm.validate']));
     const registered = [...client.matchAll(/registerCommand\('([\w.]+)'/g)].map((m) => m[1]!);
     for (const c of contributed) expect(registered, c).toContain(c);
     expect(registered.filter((c) => !contributed.includes(c)).sort()).toEqual(['dnnvm.openLocation', 'dnnvm.showOutput']);
@@ -71,7 +71,8 @@ describe('extension manifest', () => {
 
   it('shows screenshots on the README (the marketplace page) that exist, and that the e2e run takes', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const images = [...readme.matchAll(/!\[[^\]]+\]\((docs\/images\/[^)]+)\)/g)].map((m) => m[1]!);
+    // The extension's pictures (docs/images/vscode-*.png; other parts have their own).
+    const images = [...readme.matchAll(/!\[[^\]]+\]\((docs\/images\/vscode-[^)]+)\)/g)].map((m) => m[1]!);
     expect(images.length).toBeGreaterThanOrEqual(3);
     for (const i of images) expect(fs.existsSync(path.join(ROOT, i)), i).toBe(true);
     const script = fs.readFileSync(path.join(ROOT, 'scripts', 'update-screenshots.mjs'), 'utf8');

@@ -93,12 +93,12 @@ export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
   // Layers the DPU cannot run go to the CPU between DPU segments; say which and why.
   const host = c.lowered.steps.flatMap((st) => (st.kind === 'host' ? [st.op.node] : []));
   if (host.length > 0) {
-    io.out(`\n${host.length} layer${host.length > 1 ? 's run' : ' runs'} on the host CPU between DPU segments (not in the cycle counts):\n`);
+    io.out(`\n${host.length} layer${host.length > 1 ? 's run' : ' runs'} on the host CPU, before, between or after the DPU segments (not in the cycle counts):\n`);
     for (const n of host.slice(0, 20)) io.out(`  ${n.name} (${n.op})${n.deviceReason ? `: ${n.deviceReason}` : ''}\n`);
     if (host.length > 20) io.out(`  ... and ${host.length - 20} more (--json lists them all)\n`);
   }
   io.out(
-    `\n${c.model}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} images each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
+    `\n${displayPath(io, c.model)}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} images each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
       `total: ${Math.round(t.cycles).toLocaleString('en')} cycles = ${(t.seconds * 1e3).toFixed(2)} ms per image, ${t.fps.toFixed(1)} images/s, ${si(t.opsPerSecond, 'OP/s')} (${si(t.totalOps, 'OP')} per image, ${(100 * t.opsPerSecond / c.arch.derived.peakOpsPerSecond).toFixed(1)}% of peak), roofline fraction ${(100 * t.rooflineFraction).toFixed(0)}%\n` +
       `${t.instructions.toLocaleString('en')} instructions; compiled in ${c.seconds.toFixed(2)} s (${Object.entries(c.timings).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ')})\n`,
   );
@@ -122,7 +122,23 @@ export function runCompile(p: ParsedArgs, io: CliIO): number {
   const { file, opts } = compileSetup(p, io, 'dnnvm compile MODEL [--arch A] [--naive] [-o DIR] [--json]');
   const name = path.basename(file).replace(/\.(onnx|prototxt)$/i, '');
   const dir = path.resolve(io.cwd, optString(p, 'output') ?? `${name}.${opts.arch.name}${opts.naive ? '.naive' : ''}`);
-  const stats = optFlag(p, 'recalibrate') ? undefined : reusableCalibration(packageFiles(dir, name).manifest, file, inputShapes(p));
+  const files = packageFiles(dir, name);
+  // Never replace hand edits: an assembly that is not the one the package's manifest says dnnvm wrote
+  // stays, unless --force. Checked before compiling, so a refusal costs nothing.
+  if (!optFlag(p, 'force') && fs.existsSync(files.asm)) {
+    let written: string | undefined;
+    try {
+      written = (readManifest(files.manifest) as { asmSha256?: string }).asmSha256;
+    } catch {
+      written = undefined;
+    }
+    if (written !== sha256(fs.readFileSync(files.asm)))
+      throw new UserError(
+        `${displayPath(io, files.asm)} differs from the assembly dnnvm wrote there (${written ? 'it was edited since' : 'no package manifest vouches for it'}); it is not replaced. Compile to another folder with -o, move the file, or pass --force to replace it`,
+        { file: files.asm },
+      );
+  }
+  const stats = optFlag(p, 'recalibrate') ? undefined : reusableCalibration(files.manifest, file, inputShapes(p));
   const c = compileModel(file, { ...opts, ...(stats ? { calibrationStats: stats } : {}) });
   if (io.interactive) io.err('\r\x1b[Kwriting the package\n');
   writePackage(c, dir, name, { golden: !optFlag(p, 'no-golden') });

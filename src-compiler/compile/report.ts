@@ -7,6 +7,7 @@
 import type { Arch } from '../arch/model';
 import { programFromInstrs } from '../sim/program';
 import { simulateSteadyState, type TimingResult } from '../sim/timing';
+import { limits } from '../util/limits';
 import type { Compiled } from './compile';
 import { simLayers, simRegions } from './runtime';
 
@@ -59,7 +60,7 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
   let status: TimingResult['status'] = 'complete';
   c.segments.forEach((seg, si) => {
     const p = programFromInstrs(seg.instrs, arch, simLayers(seg), simRegions(c));
-    const r = simulateSteadyState(p, { cores, ...(opts.isCancelled ? { isCancelled: opts.isCancelled } : {}) });
+    const r = simulateSteadyState(p, { cores, maxCycles: limits().simulatedCycles, ...(opts.isCancelled ? { isCancelled: opts.isCancelled } : {}) });
     results.push(r);
     if (r.status !== 'complete') status = r.status;
     cycles += r.period;

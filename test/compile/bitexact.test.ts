@@ -61,5 +61,5 @@ describe('bit-exact on ZU2 and ZU9, optimized and naive', () => {
         expect(cycles['optimized']!, `${archName}: optimized vs naive`).toBeLessThanOrEqual(cycles['naive']! * 1.02);
       }
       console.log(`${name}\n  ${lines.join('\n  ')}`);
-    });
+    }, 600_000);
 });

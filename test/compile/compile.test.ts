@@ -12,6 +12,7 @@ import { loadModel } from '../../src-compiler/frontend/load';
 import { canonicalize } from '../../src-compiler/passes/canonicalize';
 import { quantizeFromStats } from '../../src-compiler/quant/quantize';
 import { CancelledError, UserError } from '../../src-compiler/util/errors';
+import { googlenetPrototxt } from '../../src-compiler/models/googlenet';
 import { sharedModel } from '../support/models';
 
 const ZU9 = boardByName('ZU9')!;
@@ -101,5 +102,25 @@ describe('the fusion report', () => {
       }
     }
     expect([...templates].sort()).toEqual(expect.arrayContaining(['conv+conv', 'conv+pool', 'pool+conv', 'conv+eltwise', 'depthwise+pointwise', 'conv+conv+eltwise']));
+  });
+});
+
+describe('the built-in GoogLeNet (npm start)', () => {
+  it('has the paper\'s layers, compiles for ZU9 into one DPU segment and runs bit-exactly', () => {
+    const file = path.join(dir, 'googlenet.prototxt');
+    fs.writeFileSync(file, googlenetPrototxt());
+    const g = loadModel(file);
+    // 3 stem convolutions and 6 per Inception module x 9 (the classifier is not counted).
+    expect(g.nodes.filter((n) => n.op === 'conv' && n.name !== 'loss3/classifier')).toHaveLength(3 + 6 * 9);
+    expect(g.nodes.filter((n) => n.op === 'concat')).toHaveLength(9);
+    const canon = canonicalize(g, ZU9);
+    const q = quantizeFromStats(canon, new Map([...canon.tensors.keys()].map((t) => [t, 4])), 1);
+    const c = compileQuantized(file, g, q, { arch: ZU9 });
+    expect(c.segments).toHaveLength(1);
+    const v = validateCompiled(c, { withFloat: false });
+    expect(v.mismatches).toEqual([]);
+    expect(v.bitExact).toBe(true);
+    // Same file text every time: the weights come from a fixed seed, the definition from code.
+    expect(googlenetPrototxt()).toBe(fs.readFileSync(file, 'utf8'));
   });
 });
