@@ -15,6 +15,7 @@ const to = path.join(root, 'docs', 'images');
 export const SCREENSHOTS = {
   '05-model-compiled.png': 'vscode-compiled.png',
   '07-compare-hand-edits.png': 'vscode-hand-edits.png',
+  '10-hover-timing.png': 'vscode-hover-timing.png',
   '08-xgraph.png': 'vscode-xgraph.png',
 };
 

@@ -223,6 +223,27 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     expect(sha256Text(workspaceFile('lenet.dnnasm'))).toBe(manifest('lenet').asmSha256);
   });
 
+  it('hovering an instruction of the compiled assembly shows its simulated timing', async () => {
+    const { wb, page } = session();
+    await page.locator('.editor-group-container .tabs-container .tab[aria-label^="lenet.dnnasm"]').first().click();
+    const asm = workspaceFile('lenet.dnnasm');
+    // The first CONV of the program, and its engine from the ISA table.
+    const lines = asm.split('\n');
+    const at = lines.findIndex((l) => /^\s+CONV\s/.test(l));
+    const conv = specByMnemonic('CONV')!;
+    await wb.goToLine(at + 1);
+    const text = await wb.hoverToken(lines[at]!.trim().split(/\s+/).slice(0, 3).join(' '), 'CONV', 'cycles');
+    // The timing the language server simulated: engine, start and end cycle, cycles, stalls, work.
+    const m = new RegExp(`${conv.engine} engine: cycle ([\\d,]+) → ([\\d,]+), ([\\d,]+) cycles`).exec(text);
+    expect(m, text).not.toBeNull();
+    const [start, end, cycles] = m!.slice(1).map((x) => Number(x.replace(/,/g, '')));
+    expect(end! - start!).toBe(cycles);
+    expect(cycles).toBeGreaterThan(0);
+    expect(text).toMatch(/stalls: /);
+    expect(text).toMatch(/work: [\d.]+ [kMG]?MAC/);
+    await wb.screenshot('10-hover-timing');
+  });
+
   it('the XGraph webview shows every node; clicking one reveals its layer in the assembly, and the cursor highlights its node', async () => {
     const { wb, page } = session();
     const asm = workspaceFile('lenet.dnnasm');
