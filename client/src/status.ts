@@ -9,6 +9,8 @@ import type { DnnvmServer } from './lsp';
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('dnnvm.status', vscode.StatusBarAlignment.Right, 100);
   private readonly summaries = new Map<string, SimulationSummary>();
+  /** The document version each summary is of: diagnostics republished for the same version ask nothing. */
+  private readonly versions = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
   private generation = 0;
@@ -21,13 +23,20 @@ export class StatusBar implements vscode.Disposable {
       vscode.window.onDidChangeActiveTextEditor(() => this.refreshSoon(0)),
       // The server publishes diagnostics after each analysis (and simulation) of an edit.
       vscode.languages.onDidChangeDiagnostics((e) => {
-        const active = vscode.window.activeTextEditor?.document.uri.toString();
-        if (active && e.uris.some((u) => u.toString() === active)) this.refreshSoon();
+        const doc = vscode.window.activeTextEditor?.document;
+        if (!doc || !e.uris.some((u) => u.toString() === doc.uri.toString())) return;
+        if (this.versions.get(doc.uri.toString()) !== doc.version) this.refreshSoon();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('dnnvm.target')) this.refreshSoon();
+        if (e.affectsConfiguration('dnnvm.target')) {
+          this.versions.clear();
+          this.refreshSoon();
+        }
       }),
-      vscode.workspace.onDidCloseTextDocument((d) => this.summaries.delete(d.uri.toString())),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.summaries.delete(d.uri.toString());
+        this.versions.delete(d.uri.toString());
+      }),
     );
     this.refreshSoon(0);
   }
@@ -58,10 +67,14 @@ export class StatusBar implements vscode.Disposable {
     this.render();
     if (doc?.languageId !== 'dnnasm') return undefined;
     const mine = ++this.generation;
+    const version = doc.version;
     try {
       const s = await this.server.simulation(doc.uri);
       if (mine !== this.generation) return undefined; // a newer refresh is under way
-      if (s) this.summaries.set(doc.uri.toString(), s);
+      if (s) {
+        this.summaries.set(doc.uri.toString(), s);
+        this.versions.set(doc.uri.toString(), version);
+      }
       this.render();
       return s ?? undefined;
     } catch {
