@@ -20,7 +20,11 @@ export class StatusBar implements vscode.Disposable {
     this.item.command = 'dnnvm.selectTarget';
     this.disposables.push(
       this.item,
-      vscode.window.onDidChangeActiveTextEditor(() => this.refreshSoon(0)),
+      // Another editor: show what is known of it, and ask only if its current version has no summary yet.
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        this.render();
+        if (e && this.versions.get(e.document.uri.toString()) !== e.document.version) this.refreshSoon(0);
+      }),
       // The server publishes diagnostics after each analysis (and simulation) of an edit.
       vscode.languages.onDidChangeDiagnostics((e) => {
         const doc = vscode.window.activeTextEditor?.document;
