@@ -7,6 +7,7 @@
 import type { Arch } from '../arch/model';
 import { programFromInstrs } from '../sim/program';
 import { simulateSteadyState, type TimingResult } from '../sim/timing';
+import { peakCycles } from '../sim/cost';
 import { limits } from '../util/limits';
 import type { Compiled } from './compile';
 import { simLayers, simRegions } from './runtime';
@@ -23,9 +24,10 @@ export interface LayerReport {
   readonly cycles: number;
   readonly seconds: number;
   readonly opsPerSecond: number;
-  /** The fewest cycles the layer's work allows on its engines and the DDR (sim/timing.ts). */
+  /** The fewest cycles the layer's work allows: CONV and MISC work at their peaks, its DDR bytes at
+   * the most one core can move. */
   readonly rooflineCycles: number;
-  /** rooflineCycles / cycles (above 1 when the layer's work overlapped its neighbours'). */
+  /** rooflineCycles over the window its instructions ran in on core 0 (first start to last end). */
   readonly rooflineFraction: number;
   readonly bound: string;
 }
@@ -65,13 +67,31 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
     if (r.status !== 'complete') status = r.status;
     cycles += r.period;
     instructions += seg.instrs.length;
+    // Rooflines from the work itself: CONV and MISC at their engines' peak, DDR bytes at the most
+    // one core can move (its AXI ports or the whole board's DDR). Per layer that is a true lower
+    // bound on the window its instructions ran in; per segment, the cores together also cannot move
+    // more than the board's DDR: cores x bytes / DDR rate per image and core.
+    const d = arch.derived;
+    const coreRate = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle);
+    let segConv = 0;
+    let segMisc = 0;
+    let segBytes = 0;
     r.layers.forEach((l, k) => {
       const mark = seg.layers[k]!;
       const ops = mark.nodes.reduce((s, n) => s + (opsOf.get(n) ?? 0), 0);
       const secs = l.incrementalCycles / f;
-      // Against the layer's share of the program (its +cycles), so that the fractions and the
-      // total agree; a layer whose work hid under its neighbours' shows more than 100%.
-      minCycles += l.rooflineCycles;
+      let conv = 0;
+      let misc = 0;
+      for (let i = l.first; i < Math.min(l.end, r.instructions); i++) {
+        const e = r.graph.engine[i]!;
+        if (e === 2) conv += peakCycles(arch, r.costs, r.graph.opcode[i]!, i);
+        else if (e === 3) misc += peakCycles(arch, r.costs, r.graph.opcode[i]!, i);
+      }
+      const mem = l.ddrBytes / coreRate;
+      segConv += conv;
+      segMisc += misc;
+      segBytes += l.ddrBytes;
+      const roof = Math.max(conv, misc, mem);
       layers.push({
         segment: si,
         name: mark.name,
@@ -81,11 +101,12 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
         cycles: l.incrementalCycles,
         seconds: secs,
         opsPerSecond: secs > 0 ? (ops * cores) / secs : 0,
-        rooflineCycles: l.rooflineCycles,
-        rooflineFraction: l.incrementalCycles > 0 ? l.rooflineCycles / l.incrementalCycles : 0,
-        bound: l.bound,
+        rooflineCycles: roof,
+        rooflineFraction: l.cycles > 0 ? roof / l.cycles : 0,
+        bound: mem >= conv && mem >= misc ? 'memory' : conv >= misc ? 'compute' : 'misc',
       });
     });
+    minCycles += Math.max(segConv, segMisc, segBytes / coreRate, (cores * segBytes) / d.ddrBytesPerCycle);
   });
   const totalOps = c.lowered.ops.reduce((s, o) => s + o.ops, 0);
   const seconds = cycles / f;

@@ -58,13 +58,15 @@ export function brokenLocation(): { line: number; col: number } {
   return { line: line + 1, col: lines[line]!.indexOf('num_output') + 1 };
 }
 
-/** Create `dir` holding both programs and the models. */
+/** The data files the program's `.ddr` regions name (file="..."): without them its functional check cannot run. */
+export const DATA_FILES = ['conv3x3.input.bin', 'conv3x3.weights.bin', 'conv3x3.bias.bin'];
+
+/** Create `dir` holding both programs, their data and the models. */
 export function writeWorkspace(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, GOOD_FILE), goodProgram());
   fs.writeFileSync(path.join(dir, BAD_FILE), badProgram());
-  // The data files the programs' .ddr regions name (the functional simulation reads them).
-  for (const f of fs.readdirSync(FIXTURES).filter((f) => f.startsWith(GOOD_FILE.replace(/\.dnnasm$/, '.')) && f.endsWith('.bin'))) fs.copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
+  for (const f of DATA_FILES) fs.copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
   fs.copyFileSync(sharedModel('caffe/lenet.prototxt'), path.join(dir, CAFFE_MODEL));
   fs.copyFileSync(sharedModel('onnx/mnist8/model.onnx'), path.join(dir, ONNX_MODEL));
   fs.writeFileSync(path.join(dir, BROKEN_MODEL), brokenModel());
