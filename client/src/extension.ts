@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { Commands } from './commands';
 import { Compiler, GeneratedAssembly, openAt } from './compile';
 import { registerDebugger } from './debug';
+import { followLimitSettings } from './limits';
 import { DnnvmServer } from './lsp';
 import { MODEL_VIEW_TYPE, ModelEditorProvider } from './modelEditor';
 import { StatusBar } from './status';
@@ -31,6 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DnnvmA
   const started = performance.now();
   registerDebugger(context);
   const output = vscode.window.createOutputChannel('DNNVM');
+  context.subscriptions.push(followLimitSettings(output));
   server = new DnnvmServer(context, output);
   const status = new StatusBar(server);
   const generated = new GeneratedAssembly();

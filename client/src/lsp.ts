@@ -21,6 +21,7 @@ import {
 } from '../../server/src/protocol';
 
 import { errorLocation, type ErrorLocation } from './errors';
+import { limitSettings } from './limits';
 
 /** LSP's "request cancelled" error code. */
 const REQUEST_CANCELLED = -32800;
@@ -55,6 +56,8 @@ export class DnnvmServer implements vscode.Disposable {
         { scheme: 'untitled', language: 'dnnasm' },
       ],
       synchronize: { configurationSection: 'dnnvm' },
+      // The limits before the first document is assembled (the server pulls the other settings once initialized).
+      initializationOptions: () => ({ settings: { limits: limitSettings() } }),
       outputChannel: output,
     };
     this.client = new LanguageClient('dnnasm', 'DNNVM Assembly', serverOptions, clientOptions);

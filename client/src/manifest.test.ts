@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS, LIMIT_CEILINGS, limitHint, type Limits } from '../../src-compiler/util/limits';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 interface Command {
@@ -19,7 +20,7 @@ interface Manifest {
     commands: Command[];
     customEditors: { viewType: string; selector: { filenamePattern: string }[]; priority: string }[];
     menus: Record<string, { command: string; when?: string }[]>;
-    configuration: { properties: Record<string, unknown> };
+    configuration: { properties: Record<string, { type?: string; default?: unknown; minimum?: number; maximum?: number; description?: string }> };
   };
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
@@ -61,12 +62,31 @@ describe('extension manifest', () => {
   it('declares limited support in untrusted workspaces: no compiling or validating, no workspace target file', () => {
     const u = manifest.capabilities.untrustedWorkspaces;
     expect(u.supported).toBe('limited');
-    expect(u.restrictedConfigurations).toEqual(['dnnvm.target']);
+    // The target can name a file; the limits guard against files made to exhaust memory or time.
+    expect(u.restrictedConfigurations).toEqual(['dnnvm.target', ...Object.keys(DEFAULT_LIMITS).map((k) => `dnnvm.limits.${k}`)]);
     expect(Object.keys(manifest.contributes.configuration.properties)).toContain('dnnvm.target');
     const byId = new Map(manifest.contributes.commands.map((c) => [c.command, c]));
     for (const c of ['dnnvm.compileModel', 'dnnvm.validate']) expect(byId.get(c)!.enablement, c).toBe('isWorkspaceTrusted');
     // And the code checks trust itself (a command can be run through its API too).
     expect(client.match(/vscode\.workspace\.isTrusted/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+  });
+
+  it('has a dnnvm.limits.* setting for every resource limit, with the library\'s default and ceiling, as the limit messages name it', () => {
+    const props = manifest.contributes.configuration.properties;
+    const settings = Object.keys(props).filter((k) => k.startsWith('dnnvm.limits.')).sort();
+    expect(settings).toEqual(Object.keys(DEFAULT_LIMITS).map((k) => `dnnvm.limits.${k}`).sort());
+    for (const k of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+      const p = props[`dnnvm.limits.${k}`]!;
+      expect(p.type, k).toBe('number');
+      expect(p.default, `dnnvm.limits.${k}'s default in package.json must be DEFAULT_LIMITS.${k} of src-compiler/util/limits.ts`).toBe(DEFAULT_LIMITS[k]);
+      expect(p.maximum, `dnnvm.limits.${k}'s maximum in package.json must be LIMIT_CEILINGS.${k}`).toBe(LIMIT_CEILINGS[k]);
+      expect(p.minimum, k).toBeGreaterThan(0);
+      expect(p.description?.length ?? 0, `dnnvm.limits.${k} says what it limits`).toBeGreaterThan(40);
+      expect(limitHint(k)).toContain(`the dnnvm.limits.${k} setting`);
+    }
+    // The client hands them to the language server at start, and follows them in its own process.
+    expect(client).toMatch(/initializationOptions: \(\) => \(\{ settings: \{ limits: limitSettings\(\) \} \}\)/);
+    expect(client).toContain("e.affectsConfiguration('dnnvm.limits')");
   });
 
   it('shows screenshots on the README (the marketplace page) that exist, and that the e2e run takes', () => {
