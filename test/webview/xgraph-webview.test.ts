@@ -3,7 +3,7 @@
 
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { XGraphResult } from '../../client/src/xgraph/messages';
+import { parseFromWebview, type XGraphResult } from '../../client/src/xgraph/messages';
 import { chromiumPath } from '../../scripts/code-server';
 import { closeBrowser, launchChromium } from '../e2e/harness/workbench';
 import { resnetXGraph } from '../support/xgraph-synthetic';
@@ -131,6 +131,67 @@ describe('XGraph webview in Chromium (bundle, page and CSP as shipped)', () => {
     // The graph shown is still the valid one.
     expect(await page.locator('#graph').getAttribute('data-nodes')).toBe('4');
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
+  it('shows a model whose names are HTML and script as text everywhere: no element injected, no script run, no dialog', async () => {
+    const { page } = wv();
+    // The names of issue 10: markup that would run if any of the page's text were parsed as HTML.
+    const IMG = '<img src=x onerror=alert(1)>';
+    const SCRIPT = '<script>alert(2)</script>';
+    const dialogs: string[] = [];
+    const onDialog = (d: { message(): string; dismiss(): Promise<void> }) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    };
+    page.on('dialog', onDialog);
+    try {
+      const origin = { file: '/w/evil.onnx' };
+      const g: XGraphResult = {
+        name: SCRIPT,
+        arch: 'ZU9',
+        nodes: [
+          { id: IMG, op: 'conv', device: 'dpu', shape: [1, 8, 4, 4], group: IMG, cycles: 100, asmLine: 3, origin: { ...origin, name: IMG } },
+          { id: SCRIPT, op: 'softmax', device: 'cpu', reason: `${IMG} ${SCRIPT}`, shape: [1, 8], origin: { ...origin, name: SCRIPT } },
+        ],
+        edges: [{ from: IMG, to: SCRIPT, tensor: SCRIPT }],
+        groups: [{ id: IMG, template: SCRIPT, nodes: [IMG] }],
+      };
+      const n = (await wv().posted()).filter((m) => m.type === 'rendered').length;
+      await wv().send({ type: 'graph', graph: g, file: IMG, uri: 'file:///w/evil.dnnasm' });
+      expect((await wv().waitPosted('rendered', n + 1)).nodes).toBe(2);
+      await page.locator('#fit').click();
+      // Both nodes, found by their names as attribute values, their labels the names' own characters.
+      for (const id of [IMG, SCRIPT]) expect(await page.locator(`#graph g.node[data-id="${id.replace(/"/g, '\\"')}"]`).count(), id).toBe(1);
+      const labels = await page.locator('#graph g.node text.name').allTextContents();
+      expect(labels).toHaveLength(2);
+      for (const l of labels) expect([IMG, SCRIPT].some((name) => name.startsWith(l.replace(/…$/, ''))), l).toBe(true);
+      expect(await page.locator('#title').textContent()).toBe(`${IMG} · ${SCRIPT} · ZU9`);
+      // The tooltip of the CPU node: its name and reason as text.
+      await page.locator(`#graph g.node.cpu`).hover();
+      const tip = page.locator('#tooltip');
+      await expect.poll(() => tip.textContent()).toContain(`${IMG} ${SCRIPT}`);
+      // Search by the markup itself.
+      await page.locator('#search').fill('<img');
+      await expect.poll(() => page.locator('#matches').textContent()).toBe('1 match');
+      await page.locator('#search').press('Escape');
+      // An error from the extension that quotes such a name is text too.
+      await wv().send({ type: 'error', message: `no package for ${IMG}${SCRIPT}` });
+      await expect.poll(() => page.locator('#status').textContent()).toBe(`no package for ${IMG}${SCRIPT}`);
+      // Nowhere in the document: no image, no inline script, nothing from the names ran.
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.locator('script:not([src])').count()).toBe(0);
+      expect(await page.locator('[onerror]').count()).toBe(0);
+      expect(dialogs).toEqual([]);
+      expect(await wv().violations()).toEqual([]);
+      // And what the page posted back is what the extension accepts (it ignores anything else: client/src/xgraph/messages.test.ts).
+      for (const m of await wv().posted()) expect(parseFromWebview(m), JSON.stringify(m).slice(0, 200)).toEqual(m);
+    } finally {
+      page.off('dialog', onDialog);
+      // The next tests start from the usual graph.
+      const n = (await wv().posted()).filter((m) => m.type === 'rendered').length;
+      await wv().send(graphMessage(hostileGraph()));
+      await wv().waitPosted('rendered', n + 1);
+    }
   });
 
   it('exports the whole graph as a standalone, well-formed SVG with names escaped', async () => {
