@@ -277,6 +277,34 @@ describe('DNNVM Workbench in a real VS Code (code-server + Chromium)', () => {
     await wb.screenshot('08-xgraph');
   });
 
+  it('ignores and logs messages from the XGraph webview that do not match their schema; a valid one still acts', async () => {
+    const { wb, page, server } = session();
+    const asm = workspaceFile('lenet.dnnasm');
+    const frame = await wb.webviewFrame('#graph[data-nodes]');
+    const asmGroup = page.locator('.editor-group-container', { has: page.locator('.tabs-container .tab.active[aria-label^="lenet.dnnasm"]') });
+    const activeLine = () => asmGroup.locator('.monaco-editor .line-numbers.active-line-number').first().textContent();
+    const lineBefore = await activeLine();
+    const ignored = () => server.outputChannelLog('DNNVM').split('\n').filter((l) => l.includes('XGraph webview: ignored a message that does not match its schema')).length;
+    const before = ignored();
+    // What a script in the webview could send: the page's acquireVsCodeApi().postMessage calls this function
+    // of the frame around it (VS Code's webview host, which hides itself from the page as window.parent).
+    const host = frame.parentFrame();
+    if (!host) throw new Error('the XGraph page has no webview host frame around it');
+    const post = (message: unknown) => host.evaluate((m) => (globalThis as unknown as Record<string, (c: string, d: unknown) => void>)['__vscode_post_message__']!('onmessage', { message: m }), message);
+    await post({ type: 'command', command: 'workbench.action.quit' });
+    await post({ type: 'reveal', id: '' });
+    await post({ type: 'exportSvg', svg: '<script>alert(1)</script>' });
+    await post('reveal');
+    await wb.step('the extension logs the four messages as ignored', () => expect.poll(ignored, { timeout: 20_000 }).toBe(before + 4));
+    // None of them moved the assembly's cursor (or did anything else visible).
+    expect(await activeLine()).toBe(lineBefore);
+    // The channel works: a valid reveal moves the cursor to conv1's layer marker.
+    const line = layerLine(asm, 'conv1');
+    expect(String(line)).not.toBe(lineBefore);
+    await post({ type: 'reveal', id: 'conv1' });
+    await expect.poll(activeLine, { timeout: 20_000 }).toBe(String(line));
+  });
+
   it('a model that fails to compile shows the error with its location and a link, and leaves the workspace unchanged', async () => {
     const { wb, workspace } = session();
     const listing = () => fs.readdirSync(workspace).sort().map((f) => `${f} ${fs.statSync(path.join(workspace, f)).mtimeMs}`);
