@@ -25,12 +25,24 @@ const common = {
 const entries = [
   { entryPoints: ['src-compiler/cli/main.ts'], outfile: 'dist/cli.js' },
   { entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' },
-  { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
+  // The extension host loads the client on activation: minified, it parses faster (its map stays in dist/).
+  { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'], minify: true },
   { entryPoints: ['server/src/debug/main.ts'], outfile: 'dist/debug-adapter.js' },
   { entryPoints: ['client/webview/timeline.ts'], outfile: 'dist/timeline.js', platform: 'browser', format: 'iife', target: 'es2022' },
   { entryPoints: ['scripts/gen-assets.ts'], outfile: 'dist/gen-assets.js' },
+  // The XGraph webview: one minified browser bundle (ELK included), no source map in the package.
+  { entryPoints: ['client/webview/xgraph/main.ts'], outfile: 'dist/webview/xgraph.js', platform: 'browser', format: 'iife', target: 'chrome120', minify: true, sourcemap: false },
 ].filter((e) => fs.existsSync(path.join(root, e.entryPoints[0])));
 
+/** Stylesheets of the webviews, copied as they are. */
+function copyWebviewAssets() {
+  fs.mkdirSync(path.join(root, 'dist', 'webview'), { recursive: true });
+  for (const [from, to] of [['client/webview/xgraph/xgraph.css', 'dist/webview/xgraph.css'], ['client/webview/model.css', 'dist/webview/model.css']]) {
+    if (fs.existsSync(path.join(root, from))) fs.copyFileSync(path.join(root, from), path.join(root, to));
+  }
+}
+
+copyWebviewAssets();
 if (watch) {
   for (const e of entries) await (await esbuild.context({ ...common, ...e })).watch();
   console.log('watching for changes');

@@ -24,6 +24,7 @@ import { simulateSegments } from '../../src-compiler/ide/simulation';
 import { chromeTrace } from '../../src-compiler/sim/trace';
 import { simulateTiming } from '../../src-compiler/sim/timing';
 import { CancelledError, UserError } from '../../src-compiler/util/errors';
+import { resetLimits, setLimits, type Limits } from '../../src-compiler/util/limits';
 import type { CompileParams, CompileResult, SimulationSummary, ValidateResult } from './protocol';
 import { unpackSegments, type PackedProgram } from './transport';
 import { collectGarbage } from './gc';
@@ -69,7 +70,10 @@ export function runWorker(init: WorkerInit): void {
   const port = parentPort!;
   const flag = new Int32Array(init.flag);
   const files = new FileCache();
-  port.on('message', (m: { id: number; job: Job }) => {
+  port.on('message', (m: { id: number; job: Job; limits?: Limits }) => {
+    // The main thread's limits (the dnnvm.limits.* settings), already checked there.
+    resetLimits();
+    if (m.limits) setLimits({ ...m.limits });
     const isCancelled = () => Atomics.load(flag, 0) !== m.id;
     const progress = (stage: string, done: number, total: number) => port.postMessage({ id: m.id, type: 'progress', stage, done, total } satisfies WorkerMessage);
     try {

@@ -7,6 +7,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { Job, WorkerInit, WorkerMessage } from './worker';
+import { limits } from '../../src-compiler/util/limits';
 
 /** The job was superseded or cancelled; nothing to report. */
 export class JobCancelled extends Error {
@@ -125,7 +126,8 @@ export class WorkerLane {
     this.jobs++;
     Atomics.store(this.flag, 0, p.id);
     try {
-      w.postMessage({ id: p.id, job: p.job });
+      // The compiler's resource limits as the settings have them now (the worker applies them before the job).
+      w.postMessage({ id: p.id, job: p.job, limits: limits() });
     } catch (e) {
       this.finish(p, new JobFailed(`could not hand the job to the ${this.name} worker: ${(e as Error).message}`));
     }

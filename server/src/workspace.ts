@@ -15,7 +15,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Connection, TextDocuments } from 'vscode-languageserver/node';
+import { MessageType, ShowMessageNotification, type Connection, type TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { InstructionNode, LineBody } from '../../src-compiler/asm/ast';
 import { LineIndex } from '../../src-compiler/asm/ast';
@@ -38,6 +38,7 @@ import {
   type SimDiagnostic,
 } from '../../src-compiler/ide/simulation';
 import type { TimingResult } from '../../src-compiler/sim/timing';
+import { limits as compilerLimits, resetLimits, setLimits } from '../../src-compiler/util/limits';
 import type { StatusParams } from './protocol';
 import { packDocument, type PackedProgram } from './transport';
 import { URI } from './uri';
@@ -50,6 +51,9 @@ export interface Settings {
   readonly target: string;
   readonly timingInlayHints: boolean;
   readonly autoSimulate: boolean;
+  /** The dnnvm.limits.* settings: the compiler's resource limits (src-compiler/util/limits.ts), given to
+   * setLimits here (the assembler runs on this thread) and sent with every worker job (workers.ts). */
+  readonly limits?: Readonly<Record<string, unknown>>;
 }
 
 export const DEFAULT_SETTINGS: Settings = { target: '', timingInlayHints: false, autoSimulate: true };
@@ -139,6 +143,7 @@ const FAULT_MARK = /; dnnvm-test-fault: (timing|functional)-(throw|exit|hang)/;
 export class Workspace {
   private readonly docs = new Map<string, DocState>();
   settings: Settings = DEFAULT_SETTINGS;
+  private limitsWarning: string | undefined;
   private forcedArch: Arch | undefined;
   private settingsError: string | undefined;
   events: WorkspaceEvents | undefined;
@@ -186,6 +191,17 @@ export class Workspace {
   updateSettings(s: Partial<Settings> | undefined, baseDir: string | undefined): void {
     const before = this.settings;
     this.settings = { ...DEFAULT_SETTINGS, ...(s ?? {}) };
+    // Settings come whole (VS Code sends every dnnvm.limits.* value): a setting removed is back at its default.
+    const limitsBefore = JSON.stringify(compilerLimits());
+    resetLimits();
+    const given = this.settings.limits;
+    const problems = given && typeof given === 'object' ? setLimits(given) : given === undefined || given === null ? [] : [`dnnvm.limits must be an object of limits, got ${JSON.stringify(given)}`];
+    // Said once: the settings arrive at initialize and again when pulled.
+    const warning = problems.length ? `DNNVM: the dnnvm.limits settings are not usable: ${problems.join('; ')}. Those limits keep their defaults; correct the settings (Settings, search "dnnvm.limits").` : undefined;
+    // A notification (window/showMessage): nothing to wait for, and no unanswered request if the client has no buttons.
+    if (warning && warning !== this.limitsWarning) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: warning });
+    this.limitsWarning = warning;
+    const limitsChanged = limitsBefore !== JSON.stringify(compilerLimits());
     this.forcedArch = undefined;
     this.settingsError = undefined;
     if (this.settings.target) {
@@ -196,8 +212,8 @@ export class Workspace {
         this.connection.window.showErrorMessage(`DNNVM: ${this.settingsError}`);
       }
     }
-    // What the analyses depend on: the target (assembly) and whether to simulate. Inlay hints need no new run.
-    const rerun = before.target !== this.settings.target || before.autoSimulate !== this.settings.autoSimulate || this.settingsError !== undefined;
+    // What the analyses depend on: the target (assembly), the limits, and whether to simulate. Inlay hints need no new run.
+    const rerun = before.target !== this.settings.target || before.autoSimulate !== this.settings.autoSimulate || this.settingsError !== undefined || limitsChanged;
     if (!rerun) return;
     for (const d of this.documents.all()) {
       const st = this.docs.get(d.uri);

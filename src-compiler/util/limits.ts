@@ -24,7 +24,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
 });
 
 /** The hard ceilings no setting can pass (what the data structures can hold). */
-const CEILING: Limits = { modelFileMB: 16384, tensorElements: 2 ** 31 - 1, instructions: 2 ** 28, simulatedCycles: 1e15 };
+export const LIMIT_CEILINGS: Limits = Object.freeze({ modelFileMB: 16384, tensorElements: 2 ** 31 - 1, instructions: 2 ** 28, simulatedCycles: 1e15 });
 
 let current: Limits = DEFAULT_LIMITS;
 
@@ -47,7 +47,7 @@ export function setLimits(given: Partial<Record<string, unknown>>): string[] {
       problems.push(`limit ${k} must be a positive number, got '${String(v)}'`);
       continue;
     }
-    next[k] = Math.min(n, CEILING[k as keyof Limits]);
+    next[k] = Math.min(n, LIMIT_CEILINGS[k as keyof Limits]);
   }
   current = Object.freeze(next as unknown as Limits);
   return problems;

@@ -20,7 +20,10 @@ export async function bundleSuite(): Promise<string> {
     // vscode is provided by the extension host; mocha loads its own files at run time, so it is
     // required from node_modules rather than bundled.
     external: ['vscode', 'mocha'],
-    define: { 'process.env.DNNVM_FIXTURES_DIR': JSON.stringify(path.join(ROOT, 'test-fixtures', 'programs')) },
+    define: {
+      'process.env.DNNVM_FIXTURES_DIR': JSON.stringify(path.join(ROOT, 'test-fixtures', 'programs')),
+      'process.env.DNNVM_SHARED_MODELS': JSON.stringify(path.resolve(ROOT, '..', 'shared', 'models')),
+    },
     logLevel: 'warning',
   });
   return outfile;

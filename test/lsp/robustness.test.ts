@@ -2,11 +2,13 @@
 // file of random bytes, a million lines, a deadlock, analyses over their limits, and injected faults
 // (a simulation that throws, a worker that dies, one that hangs, a request handler that throws).
 
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hover } from 'vscode-languageserver-protocol';
 import { LspClient } from '../support/lsp-client';
+import { sharedModel } from '../support/models';
 
 const HEAD = '.arch ZU9\n.ddr input  reg=0 size=128\n.ddr output reg=2 size=128\n';
 const uriOf = (name: string) => `file://${path.join(os.tmpdir(), name)}`;
@@ -114,6 +116,43 @@ describe('limits', () => {
     expect(stop.code).toBe('limit');
     expect(stop.message).toMatch(/^the functional check stopped at its time limit before (LOAD|SAVE) at line \d+: races, memory accesses are checked only up to there \(dnnvm run checks the whole program\)$/);
     await lsp.stop();
+  }, 120000);
+});
+
+describe('the dnnvm.limits.* settings', () => {
+  it('reach the assembler at start and on change, and the workers: each limit hit names its setting', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-lsp-limits-'));
+    // A client that pushes its settings (as VS Code's synchronized section does) and is never asked for them:
+    // the limits must come from initializationOptions, then from didChangeConfiguration.
+    const lsp = new LspClient();
+    await lsp.conn.sendRequest('initialize', { processId: process.pid, rootUri: `file://${dir}`, capabilities: {}, initializationOptions: { settings: { limits: { instructions: 10 } } } });
+    void lsp.conn.sendNotification('initialized', {});
+    try {
+      const uri = `file://${path.join(dir, 'long.dnnasm')}`;
+      lsp.open(uri, lockStep(20)); // 40 instructions and END, from line 3
+      const errors = (await lsp.diagnostics(uri, 1)).filter((d) => d.severity === 1);
+      expect(errors.map((d) => [d.code, d.range.start.line])).toEqual([['limit', 3 + 10]]);
+      expect(errors[0]!.message).toBe('the program has more than 10 instructions, the limit; the rest is not assembled; raise it with DNNVM_LIMITS="instructions=..." (CLI) or the dnnvm.limits.instructions setting (VS Code)');
+
+      // Raised in the settings: the open document is assembled again, whole.
+      const published = lsp.published(uri).length;
+      void lsp.conn.sendNotification('workspace/didChangeConfiguration', { settings: { dnnvm: { limits: { instructions: 1000, modelFileMB: 0.001 } } } });
+      await expect.poll(() => lsp.published(uri).slice(published).some((p) => p.diagnostics.length === 0), { timeout: 20_000 }).toBe(true);
+
+      // The compiler runs in a worker: a model above modelFileMB (0.001 MB, lenet.prototxt is 1.7 kB) is refused there.
+      const model = path.join(dir, 'lenet.prototxt');
+      fs.copyFileSync(sharedModel('caffe/lenet.prototxt'), model);
+      await expect(lsp.request('dnnvm/compile', { model })).rejects.toMatchObject({ code: -32602, message: expect.stringMatching(/lenet\.prototxt is \d+ MB, above the limit of 0\.001 MB for a model file; raise it with .* the dnnvm\.limits\.modelFileMB setting \(VS Code\)$/) });
+      expect(fs.readdirSync(dir).sort()).toEqual(['lenet.prototxt']);
+
+      // A setting that is not a limit value: a warning says which and what to do.
+      void lsp.conn.sendNotification('workspace/didChangeConfiguration', { settings: { dnnvm: { limits: { instructions: -1 } } } });
+      const shown = (await lsp.waitSeen('window/showMessage')) as { type: number; message: string }[];
+      expect(shown).toEqual([{ type: 2, message: 'DNNVM: the dnnvm.limits settings are not usable: limit instructions must be a positive number, got \'-1\'. Those limits keep their defaults; correct the settings (Settings, search "dnnvm.limits").' }]);
+    } finally {
+      await lsp.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 120000);
 });
 

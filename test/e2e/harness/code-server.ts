@@ -48,6 +48,8 @@ export interface CodeServer {
   readonly extensions: string[];
   /** The extension host's log so far (which extensions it activated, when and why). */
   extensionHostLog(): string;
+  /** What an extension wrote to its output channel `channel` so far, in every extension host. */
+  outputChannelLog(channel: string): string;
   /**
    * Wait until an extension host has started and activated its eager extensions; `hosts` counts the
    * extension hosts started so far (each window load starts one).
@@ -67,6 +69,23 @@ function readExtensionHostLogs(userData: string): string {
     for (const host of fs.readdirSync(dir).filter((d) => d.startsWith('exthost')).sort()) {
       const file = path.join(dir, host, 'remoteexthost.log');
       if (fs.existsSync(file)) text += fs.readFileSync(file, 'utf8');
+    }
+  }
+  return text;
+}
+
+/** An extension's output channel as the remote extension hosts logged it (output_logging_<time>/<n>-<name>.log). */
+function readOutputChannelLogs(userData: string, channel: string): string {
+  const logs = path.join(userData, 'logs');
+  if (!fs.existsSync(logs)) return '';
+  let text = '';
+  for (const session of fs.readdirSync(logs).sort()) {
+    const dir = path.join(logs, session);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    for (const host of fs.readdirSync(dir).filter((d) => d.startsWith('exthost')).sort()) {
+      for (const out of fs.readdirSync(path.join(dir, host)).filter((d) => d.startsWith('output_logging_')).sort()) {
+        for (const f of fs.readdirSync(path.join(dir, host, out))) if (f.replace(/^\d+-/, '') === `${channel}.log`) text += fs.readFileSync(path.join(dir, host, out, f), 'utf8');
+      }
     }
   }
   return text;
@@ -210,7 +229,8 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    return { url, root, logFile: opts.logFile, extensions, extensionHostLog, waitForExtensionHost, stop };
+    const outputChannelLog = (channel: string) => readOutputChannelLogs(userData, channel);
+    return { url, root, logFile: opts.logFile, extensions, extensionHostLog, outputChannelLog, waitForExtensionHost, stop };
   } catch (e) {
     await stop();
     throw e;

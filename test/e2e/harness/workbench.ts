@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { chromiumPath } from '../../../scripts/code-server';
 
 /** Chromium flags for a headless run as root in a container (ENVIRONMENT.md). */
@@ -101,7 +101,8 @@ export class Workbench {
       await row.waitFor({ state: 'visible' });
       await beforeClick?.();
       await row.dblclick();
-      await page.locator(`.tabs-container .tab.active[aria-label="${name}"]`).waitFor({ state: 'visible' });
+      // With several editor groups the label ends with ", Editor Group N".
+      await page.locator(`.tabs-container .tab.active[aria-label="${name}"], .tabs-container .tab.active[aria-label^="${name}, Editor Group"]`).first().waitFor({ state: 'visible' });
     });
   }
 
@@ -156,17 +157,101 @@ export class Workbench {
       await span.waitFor({ state: 'visible' });
       const box = await span.boundingBox();
       if (!box) throw new Error(`token ${token} has no box on screen`);
-      // Move away first so that a hover already showing for another token is dismissed.
-      await page.mouse.move(5, 5);
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
       const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: expect }).first();
-      try {
-        await hover.waitFor({ state: 'visible', timeout: 15_000 });
-      } catch {
-        const shown = await page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').allTextContents();
-        throw new Error(`no hover containing ${JSON.stringify(expect)} over ${token}; hovers shown: ${JSON.stringify(shown)}`);
+      // Hover again until the content is there: a hover asked before the server has analysed a freshly
+      // opened file answers nothing, and the editor does not ask again while the mouse stays put.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        // Move away first so that a hover already showing for another token is dismissed.
+        await page.mouse.move(5, 5);
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+        if (await hover.waitFor({ state: 'visible', timeout: 4_000 }).then(() => true, () => false)) break;
+        if (Date.now() > deadline) {
+          const shown = await page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').allTextContents();
+          throw new Error(`no hover containing ${JSON.stringify(expect)} over ${token}; hovers shown: ${JSON.stringify(shown)}`);
+        }
       }
       return ((await hover.textContent()) ?? '').replace(/\u00a0/g, ' ');
+    });
+  }
+
+  /** Run a command from a file's context menu in the explorer (right click, then the menu item). */
+  async explorerContextCommand(file: string, title: string): Promise<void> {
+    const page = this.page;
+    await this.step(`explorer context menu of ${file}: ${title}`, async () => {
+      const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${file}"]`).first();
+      await row.waitFor({ state: 'visible' });
+      await row.click({ button: 'right' });
+      // The workbench draws its context menus in a shadow root; playwright's CSS locators pierce it.
+      const item = page.locator('.monaco-menu .action-item .action-label', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).first();
+      await item.waitFor({ state: 'visible' });
+      await item.hover();
+      await item.click();
+      // A click that lands while the menu is still settling can be lost: the item is focused, Enter runs it.
+      const menu = page.locator('.monaco-menu').first();
+      if (!(await menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false))) {
+        await page.keyboard.press('Enter');
+        await menu.waitFor({ state: 'hidden' });
+      }
+    });
+  }
+
+  /** A notification toast whose message contains `text`. */
+  notification(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast', { has: this.page.locator('.notification-list-item-message', { hasText: text }) }).first();
+  }
+
+  /** Click a button of the notification whose message contains `text`. */
+  async clickNotificationButton(text: string | RegExp, button: string): Promise<void> {
+    await this.step(`notification "${text}": ${button}`, async () => {
+      const toast = this.notification(text);
+      await toast.waitFor({ state: 'visible', timeout: 60_000 });
+      await toast.locator('.monaco-button', { hasText: button }).first().click();
+    });
+  }
+
+  /** The file name of the active editor group's active tab (its label without ", Editor Group N"). */
+  async activeTab(): Promise<string> {
+    const label = (await this.page.locator('.editor-group-container.active .tabs-container .tab.active').first().getAttribute('aria-label')) ?? '';
+    return label.replace(/, Editor Group \d+$/, '');
+  }
+
+  /** The status bar's cursor position of the active editor, e.g. { line: 12, col: 1 }. */
+  async cursor(): Promise<{ line: number; col: number }> {
+    const text = (await this.page.locator('#status\\.editor\\.selection').textContent()) ?? '';
+    const m = /Ln (\d+), Col (\d+)/.exec(text);
+    if (!m) throw new Error(`no cursor position in the status bar (${JSON.stringify(text)})`);
+    return { line: Number(m[1]), col: Number(m[2]) };
+  }
+
+  /** Go to a 1-based line (and column) of the active editor (Ctrl+G). */
+  async goToLine(line: number, col?: number): Promise<void> {
+    await this.step(`go to line ${line}${col ? `, column ${col}` : ''}`, async () => {
+      await this.activeEditor().click({ position: { x: 200, y: 10 } });
+      await this.page.keyboard.press('Control+G');
+      const input = this.page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`:${line}${col ? `:${col}` : ''}`);
+      await this.page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden' });
+    });
+  }
+
+  /**
+   * The frame of a webview whose document has an element matching `selector` (a webview is an iframe
+   * holding another iframe, #active-frame, with the extension's page).
+   */
+  async webviewFrame(selector: string, timeoutMs = 30_000): Promise<Frame> {
+    return this.step(`webview with ${selector}`, async () => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        for (const f of this.page.frames()) {
+          if (f === this.page.mainFrame()) continue;
+          if (await f.$(selector).then((h) => h !== null, () => false)) return f;
+        }
+        if (Date.now() > deadline) throw new Error(`no webview frame has ${selector} (frames: ${this.page.frames().length})`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     });
   }
 }
