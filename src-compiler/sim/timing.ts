@@ -144,6 +144,100 @@ const DATA = 3;
 const SATURATED = 1 - 1e-12;
 const OVER = 1 + 1e-12;
 
+/**
+ * The DDR side of the loop: per engine slot, a transfer's remaining bytes (as of remAt), its rate and
+ * its bank-side cap, plus scratch for the rate allocation. The slot arrays are shared with the loop.
+ */
+interface DdrShare {
+  readonly cores: number;
+  readonly slots: number;
+  readonly ddrRate: number;
+  readonly axiRate: number;
+  readonly phase: Uint8Array;
+  readonly slotEnd: Float64Array;
+  readonly rem: Float64Array;
+  readonly remAt: Float64Array;
+  readonly rate: Float64Array;
+  readonly cap: Float64Array;
+  readonly moving: Int32Array;
+  readonly frozen: Uint8Array;
+  readonly coreSum: Float64Array;
+  readonly coreUnfrozen: Int32Array;
+}
+
+/**
+ * Bring every moving transfer's remaining bytes to time t, share the rates anew and set each one's end.
+ * Returns the board's total rate. A plain function over DdrShare rather than a closure in
+ * simulateTiming: variables a closure captures live in a heap context, and the loop's hottest
+ * variables would then be loads and stores on every use.
+ */
+function reallocate(x: DdrShare, t: number): number {
+  const { cores: N, slots: S, ddrRate, axiRate, phase, slotEnd, rem, remAt, rate, cap, moving, frozen, coreSum, coreUnfrozen } = x;
+  let m = 0;
+  let demand = 0;
+  for (let c = 0; c < N; c++) coreSum[c] = 0;
+  for (let s = 0; s < S; s++) {
+    if (phase[s] !== DATA) continue;
+    const left = rem[s]! - rate[s]! * (t - remAt[s]!);
+    rem[s] = left > 0 ? left : 0;
+    remAt[s] = t;
+    moving[m++] = s;
+    // What the transfer would take alone: its bank side, capped by its core's AXI ports.
+    const want = cap[s]! < axiRate ? cap[s]! : axiRate;
+    rate[s] = want;
+    coreSum[s >> 2] = coreSum[s >> 2]! + want;
+    demand += want;
+  }
+  let total = demand;
+  // Demand exactly at a limit is not contention: everyone gets what it asks for.
+  let contended = demand > ddrRate * OVER;
+  for (let c = 0; c < N && !contended; c++) if (coreSum[c]! > axiRate * OVER) contended = true;
+  if (contended) {
+    // Progressive filling (max-min fairness): raise every unfrozen rate together until a
+    // constraint saturates (the board's DDR, a core's AXI ports, a transfer's bank side), freeze
+    // the transfers it binds, repeat. Each round freezes at least one transfer.
+    for (let k = 0; k < m; k++) {
+      rate[moving[k]!] = 0;
+      frozen[moving[k]!] = 0;
+    }
+    for (let c = 0; c < N; c++) coreSum[c] = 0;
+    total = 0;
+    let unfrozen = m;
+    while (unfrozen > 0) {
+      for (let c = 0; c < N; c++) coreUnfrozen[c] = 0;
+      for (let k = 0; k < m; k++) if (!frozen[moving[k]!]) coreUnfrozen[moving[k]! >> 2]!++;
+      let delta = (ddrRate - total) / unfrozen;
+      for (let c = 0; c < N; c++) if (coreUnfrozen[c]! > 0) delta = Math.min(delta, (axiRate - coreSum[c]!) / coreUnfrozen[c]!);
+      for (let k = 0; k < m; k++) {
+        const s = moving[k]!;
+        if (!frozen[s]) delta = Math.min(delta, cap[s]! - rate[s]!);
+      }
+      if (delta < 0) delta = 0;
+      for (let k = 0; k < m; k++) {
+        const s = moving[k]!;
+        if (frozen[s]) continue;
+        rate[s] = rate[s]! + delta;
+        coreSum[s >> 2] = coreSum[s >> 2]! + delta;
+        total += delta;
+      }
+      const globalFull = total >= ddrRate * SATURATED;
+      for (let k = 0; k < m; k++) {
+        const s = moving[k]!;
+        if (frozen[s]) continue;
+        if (globalFull || rate[s]! >= cap[s]! * SATURATED || coreSum[s >> 2]! >= axiRate * SATURATED) {
+          frozen[s] = 1;
+          unfrozen--;
+        }
+      }
+    }
+  }
+  for (let k = 0; k < m; k++) {
+    const s = moving[k]!;
+    slotEnd[s] = t + rem[s]! / rate[s]!;
+  }
+  return total;
+}
+
 export function simulateTiming(p: SimProgram, options: TimingOptions = {}): TimingResult {
   const { arch } = p;
   const d = arch.derived;
@@ -159,13 +253,14 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   const { kind, cycles: fixedCycles, bytes } = costs;
   const { dpdon, dpdby, queues, gives } = graph;
   const latency = d.ddrLatencyCycles;
-  const ddrRate = d.ddrBytesPerCycle;
-  const axiRate = d.axiBytesPerCyclePerCore;
+  const endIndex = p.endIndex;
 
   const R = options.recordAllCores ? N : 1;
   const times: InstrTimes[] = [];
   // START and END of instructions that never run are set to -1 after the loop (cheaper than before it).
   for (let c = 0; c < R; c++) times.push({ rec: new Float64Array(2 * n), giver: new Int32Array(n).fill(-1) });
+  const recs = times.map((x) => x.rec);
+  const giverOf = times.map((x) => x.giver);
 
   // Each engine's instructions, all engines in one flat array: engine e owns [qBegin[e], qEnd[e]).
   const qBegin = new Int32Array(E);
@@ -179,15 +274,31 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   const qFlat = new Int32Array(total);
   for (let e = 0; e < E; e++) qFlat.set(queues[e]!, qBegin[e]!);
 
+  // Per engine slot (core c, engine e at slot 4c + e): its next instruction, the one running, its phase,
+  // when that phase ends and when the instruction started.
   const head = new Int32Array(S);
   for (let s = 0; s < S; s++) head[s] = qBegin[s & 3]!;
   const active = new Int32Array(S).fill(-1);
   const phase = new Uint8Array(S);
   const slotEnd = new Float64Array(S).fill(Infinity);
-  const rem = new Float64Array(S);
-  const remAt = new Float64Array(S);
-  const rate = new Float64Array(S);
-  const cap = new Float64Array(S);
+  const slotStart = new Float64Array(S);
+  const ddr: DdrShare = {
+    cores: N,
+    slots: S,
+    ddrRate: d.ddrBytesPerCycle,
+    axiRate: d.axiBytesPerCyclePerCore,
+    phase,
+    slotEnd,
+    rem: new Float64Array(S),
+    remAt: new Float64Array(S),
+    rate: new Float64Array(S),
+    cap: new Float64Array(S),
+    moving: new Int32Array(S),
+    frozen: new Uint8Array(S),
+    coreSum: new Float64Array(N),
+    coreUnfrozen: new Int32Array(N),
+  };
+  const { rem, remAt, rate, cap } = ddr;
   const counters = new Int32Array(N * EE);
   // Who gave each token, in order, per core and counter (the k-th taker gets the k-th giver's token).
   const givers: Int32Array[] = [];
@@ -197,93 +308,14 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   const left = new Int32Array(N).fill(total);
   const coreEnd = new Float64Array(N);
   const busy = new Float64Array(E);
-  const slotCore = new Int32Array(S);
-  for (let s = 0; s < S; s++) slotCore[s] = s >> 2;
 
-  // Scratch for the rate allocation.
-  const moving = new Int32Array(S);
-  const frozen = new Uint8Array(S);
-  const coreSum = new Float64Array(N);
-  const coreUnfrozen = new Int32Array(N);
   const bandwidth: { start: number; end: number; bytesPerCycle: number }[] | undefined = options.bandwidthTimeline ? [] : undefined;
   let bwSince = 0;
   let bwRate = 0;
 
-  /** Bring every moving transfer's remaining bytes to time t, then share the rates anew. */
-  const reallocate = (t: number) => {
-    let m = 0;
-    let demand = 0;
-    for (let c = 0; c < N; c++) coreSum[c] = 0;
-    for (let s = 0; s < S; s++) {
-      if (phase[s] !== DATA) continue;
-      const left = rem[s]! - rate[s]! * (t - remAt[s]!);
-      rem[s] = left > 0 ? left : 0;
-      remAt[s] = t;
-      moving[m++] = s;
-      // What the transfer would take alone: its bank side, capped by its core's AXI ports.
-      const want = cap[s]! < axiRate ? cap[s]! : axiRate;
-      rate[s] = want;
-      coreSum[slotCore[s]!] = coreSum[slotCore[s]!]! + want;
-      demand += want;
-    }
-    let total = demand;
-    // Demand exactly at a limit is not contention: everyone gets what it asks for.
-    let contended = demand > ddrRate * OVER;
-    for (let c = 0; c < N && !contended; c++) if (coreSum[c]! > axiRate * OVER) contended = true;
-    if (contended) {
-      // Progressive filling (max-min fairness): raise every unfrozen rate together until a
-      // constraint saturates (the board's DDR, a core's AXI ports, a transfer's bank side), freeze
-      // the transfers it binds, repeat. Each round freezes at least one transfer.
-      for (let k = 0; k < m; k++) {
-        rate[moving[k]!] = 0;
-        frozen[moving[k]!] = 0;
-      }
-      for (let c = 0; c < N; c++) coreSum[c] = 0;
-      total = 0;
-      let unfrozen = m;
-      while (unfrozen > 0) {
-        for (let c = 0; c < N; c++) coreUnfrozen[c] = 0;
-        for (let k = 0; k < m; k++) if (!frozen[moving[k]!]) coreUnfrozen[slotCore[moving[k]!]!]!++;
-        let delta = (ddrRate - total) / unfrozen;
-        for (let c = 0; c < N; c++) if (coreUnfrozen[c]! > 0) delta = Math.min(delta, (axiRate - coreSum[c]!) / coreUnfrozen[c]!);
-        for (let k = 0; k < m; k++) {
-          const s = moving[k]!;
-          if (!frozen[s]) delta = Math.min(delta, cap[s]! - rate[s]!);
-        }
-        if (delta < 0) delta = 0;
-        for (let k = 0; k < m; k++) {
-          const s = moving[k]!;
-          if (frozen[s]) continue;
-          rate[s] = rate[s]! + delta;
-          coreSum[slotCore[s]!] = coreSum[slotCore[s]!]! + delta;
-          total += delta;
-        }
-        const globalFull = total >= ddrRate * SATURATED;
-        for (let k = 0; k < m; k++) {
-          const s = moving[k]!;
-          if (frozen[s]) continue;
-          if (globalFull || rate[s]! >= cap[s]! * SATURATED || coreSum[slotCore[s]!]! >= axiRate * SATURATED) {
-            frozen[s] = 1;
-            unfrozen--;
-          }
-        }
-      }
-    }
-    for (let k = 0; k < m; k++) {
-      const s = moving[k]!;
-      slotEnd[s] = t + rem[s]! / rate[s]!;
-    }
-    if (bandwidth && total !== bwRate) {
-      if (t > bwSince && bwRate > 0) bandwidth.push({ start: bwSince, end: t, bytesPerCycle: bwRate });
-      bwSince = t;
-      bwRate = total;
-    }
-  };
-
   const maxInstr = options.maxInstructions ?? Infinity;
   const maxCycles = options.maxCycles ?? Infinity;
   const cancelled = options.isCancelled;
-  const rec0 = times[0]!.rec;
   let t = 0;
   let executed = 0;
   let limited = false;
@@ -303,30 +335,12 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   for (let c = 0; c < N; c++) if (coreStart[c]! > 0) waiting++;
   /** Where core 0's current image began (layers and utilization are of its last image). */
   let imageStart0 = coreStart[0]!;
-  const retire = (c: number) => {
-    coreEnd[c] = t;
-    imageEnds[c]!.push(t);
-    if (p.endIndex >= 0 && c < R) times[c]!.rec.fill(t, 2 * p.endIndex, 2 * p.endIndex + 2);
-    if (--imagesLeft[c]! > 0) {
-      for (let e = 0; e < E; e++) head[c * E + e] = qBegin[e]!;
-      // Balanced tokens leave the counters at zero; whatever an unbalanced program leaves over is
-      // dropped, as a new job on a real core starts with empty counters.
-      for (let k = c * EE; k < (c + 1) * EE; k++) {
-        counters[k] = 0;
-        givePos[k] = 0;
-        takePos[k] = 0;
-      }
-      left[c] = total;
-      dirty |= 0xf << (c << 2);
-      if (c === 0) {
-        imageStart0 = t;
-        busy.fill(0);
-      }
-      return;
+  // A program without engine instructions: every core retires its one image at cycle 0.
+  if (total === 0)
+    for (let c = 0; c < N; c++) {
+      imageEnds[c]!.push(0);
+      doneCores++;
     }
-    doneCores++;
-  };
-  if (total === 0) for (let c = 0; c < N; c++) retire(c);
 
   for (;;) {
     // Start every dirty idle engine whose next instruction has its tokens.
@@ -351,7 +365,7 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       if (on !== 0) {
         const cb = c * EE + e;
         if ((on & 1 && counters[cb]! === 0) || (on & 2 && counters[cb + 4]! === 0) || (on & 4 && counters[cb + 8]! === 0) || (on & 8 && counters[cb + 12]! === 0)) continue;
-        const rec = c < R ? times[c]!.rec : undefined;
+        const rec = c < R ? recs[c] : undefined;
         for (let a = 0; a < E; a++) {
           if (!(on & (1 << a))) continue;
           const k = cb + a * E;
@@ -364,11 +378,11 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
         }
       }
       if (c < R) {
-        const tm = times[c]!;
-        tm.rec[2 * i + START] = t;
-        tm.giver[i] = giver;
+        recs[c]![2 * i + START] = t;
+        giverOf[c]![i] = giver;
       }
       active[s] = i;
+      slotStart[s] = t;
       executed++;
       if (kind[i] === DDR) {
         cap[s] = bankRate(costs, i);
@@ -389,7 +403,12 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       }
     }
     if (ddrDirty) {
-      reallocate(t);
+      const total = reallocate(ddr, t);
+      if (bandwidth && total !== bwRate) {
+        if (t > bwSince && bwRate > 0) bandwidth.push({ start: bwSince, end: t, bytesPerCycle: bwRate });
+        bwSince = t;
+        bwRate = total;
+      }
       ddrDirty = false;
     }
     let next = Infinity;
@@ -427,8 +446,8 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       if (ph === DATA) ddrDirty = true;
       const c = s >> 2;
       const e = s & 3;
-      if (c < R) times[c]!.rec[2 * i + END] = t;
-      if (c === 0) busy[e] = busy[e]! + (t - rec0[2 * i + START]!);
+      if (c < R) recs[c]![2 * i + END] = t;
+      if (c === 0) busy[e] = busy[e]! + (t - slotStart[s]!);
       const by = dpdby[i]!;
       if (by !== 0) {
         const cb = c * EE + e * E;
@@ -445,12 +464,35 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       slotEnd[s] = Infinity;
       head[s]!++;
       dirty |= 1 << s;
-      if (--left[c]! === 0) retire(c);
+      if (--left[c]! > 0) continue;
+      // Core c has drained every engine: it retires END.
+      coreEnd[c] = t;
+      imageEnds[c]!.push(t);
+      if (endIndex >= 0 && c < R) recs[c]!.fill(t, 2 * endIndex, 2 * endIndex + 2);
+      if (--imagesLeft[c]! === 0) {
+        doneCores++;
+        continue;
+      }
+      // Its next image starts at once.
+      for (let e = 0; e < E; e++) head[c * E + e] = qBegin[e]!;
+      // Balanced tokens leave the counters at zero; whatever an unbalanced program leaves over is
+      // dropped, as a new job on a real core starts with empty counters.
+      for (let k = c * EE; k < (c + 1) * EE; k++) {
+        counters[k] = 0;
+        givePos[k] = 0;
+        takePos[k] = 0;
+      }
+      left[c] = total;
+      dirty |= 0xf << (c << 2);
+      if (c === 0) {
+        imageStart0 = t;
+        busy.fill(0);
+      }
     }
   }
   if (doneCores < N)
     for (let c = 0; c < R; c++) {
-      const rec = times[c]!.rec;
+      const rec = recs[c]!;
       for (let e = 0; e < E; e++) {
         const s = c * E + e;
         for (let h = head[s]!; h < qEnd[e]!; h++) {
@@ -459,7 +501,7 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
           rec[2 * i + END] = -1;
         }
       }
-      if (p.endIndex >= 0) rec.fill(-1, 2 * p.endIndex, 2 * p.endIndex + 2);
+      if (endIndex >= 0) rec.fill(-1, 2 * endIndex, 2 * endIndex + 2);
     }
   if (bandwidth && bwRate > 0 && t > bwSince) bandwidth.push({ start: bwSince, end: t, bytesPerCycle: bwRate });
 
