@@ -238,6 +238,64 @@ function reallocate(x: DdrShare, t: number): number {
   return total;
 }
 
+/** A token that never comes: the program gives fewer than it takes (a deadlock). Above every queue position. */
+const NEVER = 0x7fffffff;
+
+/**
+ * Which token each waiting instruction takes, worked out once per run rather than per core in the loop.
+ * The k-th instruction of engine e that waits on engine a takes the token of the k-th instruction of
+ * engine a that gives one to e (deps.ts), whatever the timing. So for instruction i and each bit a of
+ * its dpdon, src[4i + a] is the position in the flat queue (qBegin) of the instruction that gives it,
+ * or NEVER. On a core, that token is in its counter exactly when engine a has completed the giver,
+ * that is when the engine's head has moved past that position: the loop needs no counters.
+ * Also returns the tokens taken from each counter A * 4 + B over the whole program.
+ */
+function tokenSources(g: DepGraph, qBegin: Int32Array): { src: Int32Array; takes: Int32Array } {
+  const n = g.count;
+  const { engine, dpdon, dpdby, seq, gives } = g;
+  // The givers of counter k, in program order (which is their engine's order), from first[k] on.
+  const first = new Int32Array(17);
+  for (let k = 0; k < 16; k++) first[k + 1] = first[k]! + gives[k]!;
+  const giverPos = new Int32Array(first[16]!);
+  const given = first.slice(0, 16);
+  for (let i = 0; i < n; i++) {
+    const by = dpdby[i]! & 15;
+    const a = engine[i]!;
+    if (by === 0 || a === CTRL) continue;
+    const pos = qBegin[a]! + seq[i]!;
+    for (let b = 0; b < 4; b++) if (by & (1 << b)) giverPos[given[a * 4 + b]!++] = pos;
+  }
+  const src = new Int32Array(4 * n);
+  const takes = new Int32Array(16);
+  for (let i = 0; i < n; i++) {
+    const on = dpdon[i]! & 15;
+    const e = engine[i]!;
+    if (on === 0 || e === CTRL) continue;
+    for (let a = 0; a < 4; a++) {
+      if (!(on & (1 << a))) continue;
+      const k = a * 4 + e;
+      const taken = takes[k]!++;
+      src[4 * i + a] = taken < gives[k]! ? giverPos[first[k]! + taken]! : NEVER;
+    }
+  }
+  return { src, takes };
+}
+
+/** Token counters of engines stopped at flat queue positions head[0..3] with nothing running: the
+ * tokens the instructions before each head gave, less those they took. */
+function countersAt(g: DepGraph, qFlat: Int32Array, qBegin: Int32Array, head: Int32Array): Int32Array {
+  const counters = new Int32Array(16);
+  for (let e = 0; e < 4; e++)
+    for (let h = qBegin[e]!; h < head[e]!; h++) {
+      const i = qFlat[h]!;
+      for (let b = 0; b < 4; b++) {
+        if (g.dpdby[i]! & (1 << b)) counters[e * 4 + b]!++;
+        if (g.dpdon[i]! & (1 << b)) counters[b * 4 + e]!--;
+      }
+    }
+  return counters;
+}
+
 export function simulateTiming(p: SimProgram, options: TimingOptions = {}): TimingResult {
   const { arch } = p;
   const d = arch.derived;
@@ -245,7 +303,6 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   const N = Math.max(1, Math.min(options.cores ?? arch.cores, 8));
   const E = ENGINE_COUNT;
   const S = N * E;
-  const EE = E * E;
   if (E !== 4) throw new Error('the timing loop assumes four engines per core');
   const graph = buildDepGraph(p);
   const costs = instructionCosts(p);
@@ -273,6 +330,7 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   }
   const qFlat = new Int32Array(total);
   for (let e = 0; e < E; e++) qFlat.set(queues[e]!, qBegin[e]!);
+  const { src, takes } = tokenSources(graph, qBegin);
 
   // Per engine slot (core c, engine e at slot 4c + e): its next instruction, the one running, its phase,
   // when that phase ends and when the instruction started.
@@ -299,12 +357,6 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
     coreUnfrozen: new Int32Array(N),
   };
   const { rem, remAt, rate, cap } = ddr;
-  const counters = new Int32Array(N * EE);
-  // Who gave each token, in order, per core and counter (the k-th taker gets the k-th giver's token).
-  const givers: Int32Array[] = [];
-  for (let c = 0; c < N; c++) for (let k = 0; k < EE; k++) givers.push(new Int32Array(gives[k]!));
-  const givePos = new Int32Array(N * EE);
-  const takePos = new Int32Array(N * EE);
   const left = new Int32Array(N).fill(total);
   const coreEnd = new Float64Array(N);
   const busy = new Float64Array(E);
@@ -361,19 +413,22 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       const i = qFlat[h]!;
       const on = dpdon[i]!;
       let giver = -1;
-      let tokenReady = -1;
       if (on !== 0) {
-        const cb = c * EE + e;
-        if ((on & 1 && counters[cb]! === 0) || (on & 2 && counters[cb + 4]! === 0) || (on & 4 && counters[cb + 8]! === 0) || (on & 8 && counters[cb + 12]! === 0)) continue;
-        const rec = c < R ? recs[c] : undefined;
-        for (let a = 0; a < E; a++) {
-          if (!(on & (1 << a))) continue;
-          const k = cb + a * E;
-          counters[k]!--;
-          const g = givers[k]![takePos[k]!++]!;
-          if (rec !== undefined && rec[2 * g + END]! >= tokenReady) {
-            tokenReady = rec[2 * g + END]!;
-            giver = g;
+        // Each token it waits for is there once this core's giving engine has moved past its giver.
+        const cb = c << 2;
+        const tb = i << 2;
+        if ((on & 1 && head[cb]! <= src[tb]!) || (on & 2 && head[cb + 1]! <= src[tb + 1]!) || (on & 4 && head[cb + 2]! <= src[tb + 2]!) || (on & 8 && head[cb + 3]! <= src[tb + 3]!)) continue;
+        if (c < R) {
+          // Record the giver whose token came last.
+          const rec = recs[c]!;
+          let tokenReady = -1;
+          for (let a = 0; a < E; a++) {
+            if (!(on & (1 << a))) continue;
+            const g = qFlat[src[tb + a]!]!;
+            if (rec[2 * g + END]! >= tokenReady) {
+              tokenReady = rec[2 * g + END]!;
+              giver = g;
+            }
           }
         }
       }
@@ -448,22 +503,12 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       const e = s & 3;
       if (c < R) recs[c]![2 * i + END] = t;
       if (c === 0) busy[e] = busy[e]! + (t - slotStart[s]!);
-      const by = dpdby[i]!;
-      if (by !== 0) {
-        const cb = c * EE + e * E;
-        for (let b = 0; b < E; b++) {
-          if (!(by & (1 << b))) continue;
-          const k = cb + b;
-          counters[k]!++;
-          givers[k]![givePos[k]!++] = i;
-          dirty |= 1 << ((c << 2) | b);
-        }
-      }
       active[s] = -1;
       phase[s] = IDLE;
       slotEnd[s] = Infinity;
       head[s]!++;
-      dirty |= 1 << s;
+      // The engine is free, and the engines it gives tokens to may now have theirs.
+      dirty |= (1 << s) | ((dpdby[i]! & 15) << (c << 2));
       if (--left[c]! > 0) continue;
       // Core c has drained every engine: it retires END.
       coreEnd[c] = t;
@@ -473,15 +518,10 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
         doneCores++;
         continue;
       }
-      // Its next image starts at once.
+      // Its next image starts at once. With the heads back at the start, every token comes from this
+      // image's givers: whatever an unbalanced program left over is dropped, as a new job on a real
+      // core starts with empty counters.
       for (let e = 0; e < E; e++) head[c * E + e] = qBegin[e]!;
-      // Balanced tokens leave the counters at zero; whatever an unbalanced program leaves over is
-      // dropped, as a new job on a real core starts with empty counters.
-      for (let k = c * EE; k < (c + 1) * EE; k++) {
-        counters[k] = 0;
-        givePos[k] = 0;
-        takePos[k] = 0;
-      }
       left[c] = total;
       dirty |= 0xf << (c << 2);
       if (c === 0) {
@@ -507,7 +547,12 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
 
   const problems: SimProblem[] = [...costs.problems];
   let status: TimingResult['status'] = 'complete';
-  if (doneCores === N) problems.push(...unbalancedProblems(p, graph, counters.subarray(0, EE)));
+  if (doneCores === N) {
+    // Every core ran the whole program: what its last image left in the counters.
+    const leftOver = new Int32Array(E * E);
+    for (let k = 0; k < E * E; k++) leftOver[k] = gives[k]! - takes[k]!;
+    problems.push(...unbalancedProblems(p, graph, leftOver));
+  }
   else if (limited) {
     status = 'limit';
     problems.push({
@@ -523,7 +568,7 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
     status = 'deadlock';
     const heads = new Int32Array(E);
     for (let e = 0; e < E; e++) heads[e] = head[e]! - qBegin[e]!;
-    problems.push(deadlockProblem(p, graph, heads, counters.subarray(0, EE)));
+    problems.push(deadlockProblem(p, graph, heads, countersAt(graph, qFlat, qBegin, head.subarray(0, E))));
   }
   const cycles = status === 'complete' ? Math.max(...coreEnd) : t;
   let period = cycles;
