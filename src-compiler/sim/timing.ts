@@ -296,7 +296,66 @@ function countersAt(g: DepGraph, qFlat: Int32Array, qBegin: Int32Array, head: In
   return counters;
 }
 
+/**
+ * Everything the event loop reads and writes, in flat arrays by instruction, by slot (core c's engine e
+ * is slot 4c + e) or by core. runEvents() is a function of this record alone: V8 optimizes a small
+ * function that keeps its state in locals quickly and well, and each run calls it once, so the time to
+ * reach optimized code counts as much as the code itself.
+ */
+interface EventState {
+  // The program: each engine's instructions in one flat array (engine e owns [qBegin[e], qEnd[e])),
+  // where each token comes from (tokenSources), the masks and the costs.
+  readonly qFlat: Int32Array;
+  readonly qBegin: Int32Array;
+  readonly qEnd: Int32Array;
+  readonly src: Int32Array;
+  readonly dpdon: Uint8Array;
+  readonly dpdby: Uint8Array;
+  readonly costs: InstrCosts;
+  /** Engine instructions per image, and the index of END (-1 without one). */
+  readonly total: number;
+  readonly endIndex: number;
+  readonly latency: number;
+  /** Per-instruction records of cores 0..recs.length-1 (InstrTimes). */
+  readonly recs: Float64Array[];
+  readonly givers: Int32Array[];
+  // Per slot: the next instruction (a flat queue position), the one running (-1 if none), its phase,
+  // when the phase ends and when the instruction started; the DDR transfers.
+  readonly head: Int32Array;
+  readonly active: Int32Array;
+  readonly phase: Uint8Array;
+  readonly slotEnd: Float64Array;
+  readonly slotStart: Float64Array;
+  readonly ddr: DdrShare;
+  // Per core: engine instructions left in this image, images left, when it last retired END, when it
+  // starts (0 once started), its images' ends; and core 0's engine busy cycles in its current image.
+  readonly left: Int32Array;
+  readonly imagesLeft: Int32Array;
+  readonly coreEnd: Float64Array;
+  readonly coreStart: Float64Array;
+  readonly imageEnds: number[][];
+  readonly busy: Float64Array;
+  readonly maxInstructions: number;
+  readonly maxCycles: number;
+  readonly isCancelled: (() => boolean) | undefined;
+  readonly bandwidth: { start: number; end: number; bytesPerCycle: number }[] | undefined;
+  // Where the loop stopped.
+  t: number;
+  executed: number;
+  limited: boolean;
+  doneCores: number;
+  /** Where core 0's current image began (layers and utilization are of its last image). */
+  imageStart0: number;
+  /** The board's DDR rate since bwSince (for the bandwidth timeline). */
+  bwSince: number;
+  bwRate: number;
+}
+
 export function simulateTiming(p: SimProgram, options: TimingOptions = {}): TimingResult {
+  return simulate(p, buildDepGraph(p), instructionCosts(p), options);
+}
+
+function simulate(p: SimProgram, graph: DepGraph, costs: InstrCosts, options: TimingOptions): TimingResult {
   const { arch } = p;
   const d = arch.derived;
   // At most 8 cores: the loop keeps one bit per engine slot in a 32-bit mask.
@@ -304,22 +363,14 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   const E = ENGINE_COUNT;
   const S = N * E;
   if (E !== 4) throw new Error('the timing loop assumes four engines per core');
-  const graph = buildDepGraph(p);
-  const costs = instructionCosts(p);
   const n = p.count;
-  const { kind, cycles: fixedCycles, bytes } = costs;
-  const { dpdon, dpdby, queues, gives } = graph;
-  const latency = d.ddrLatencyCycles;
-  const endIndex = p.endIndex;
+  const { queues, gives } = graph;
 
   const R = options.recordAllCores ? N : 1;
   const times: InstrTimes[] = [];
   // START and END of instructions that never run are set to -1 after the loop (cheaper than before it).
   for (let c = 0; c < R; c++) times.push({ rec: new Float64Array(2 * n), giver: new Int32Array(n).fill(-1) });
-  const recs = times.map((x) => x.rec);
-  const giverOf = times.map((x) => x.giver);
 
-  // Each engine's instructions, all engines in one flat array: engine e owns [qBegin[e], qEnd[e]).
   const qBegin = new Int32Array(E);
   const qEnd = new Int32Array(E);
   let total = 0;
@@ -332,67 +383,137 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
   for (let e = 0; e < E; e++) qFlat.set(queues[e]!, qBegin[e]!);
   const { src, takes } = tokenSources(graph, qBegin);
 
-  // Per engine slot (core c, engine e at slot 4c + e): its next instruction, the one running, its phase,
-  // when that phase ends and when the instruction started.
   const head = new Int32Array(S);
   for (let s = 0; s < S; s++) head[s] = qBegin[s & 3]!;
-  const active = new Int32Array(S).fill(-1);
   const phase = new Uint8Array(S);
   const slotEnd = new Float64Array(S).fill(Infinity);
-  const slotStart = new Float64Array(S);
-  const ddr: DdrShare = {
-    cores: N,
-    slots: S,
-    ddrRate: d.ddrBytesPerCycle,
-    axiRate: d.axiBytesPerCyclePerCore,
+  const images = Math.max(1, Math.floor(options.images ?? 1));
+  const coreStart = new Float64Array(N);
+  for (let c = 0; c < N; c++) coreStart[c] = Math.max(0, options.startCycles?.[c] ?? 0);
+  const st: EventState = {
+    qFlat,
+    qBegin,
+    qEnd,
+    src,
+    dpdon: graph.dpdon,
+    dpdby: graph.dpdby,
+    costs,
+    total,
+    endIndex: p.endIndex,
+    latency: d.ddrLatencyCycles,
+    recs: times.map((x) => x.rec),
+    givers: times.map((x) => x.giver),
+    head,
+    active: new Int32Array(S).fill(-1),
     phase,
     slotEnd,
-    rem: new Float64Array(S),
-    remAt: new Float64Array(S),
-    rate: new Float64Array(S),
-    cap: new Float64Array(S),
-    moving: new Int32Array(S),
-    frozen: new Uint8Array(S),
-    coreSum: new Float64Array(N),
-    coreUnfrozen: new Int32Array(N),
+    slotStart: new Float64Array(S),
+    ddr: {
+      cores: N,
+      slots: S,
+      ddrRate: d.ddrBytesPerCycle,
+      axiRate: d.axiBytesPerCyclePerCore,
+      phase,
+      slotEnd,
+      rem: new Float64Array(S),
+      remAt: new Float64Array(S),
+      rate: new Float64Array(S),
+      cap: new Float64Array(S),
+      moving: new Int32Array(S),
+      frozen: new Uint8Array(S),
+      coreSum: new Float64Array(N),
+      coreUnfrozen: new Int32Array(N),
+    },
+    left: new Int32Array(N).fill(total),
+    // A program without engine instructions retires one image per core at cycle 0.
+    imagesLeft: new Int32Array(N).fill(total === 0 ? 1 : images),
+    coreEnd: new Float64Array(N),
+    coreStart,
+    imageEnds: Array.from({ length: N }, () => []),
+    busy: new Float64Array(E),
+    maxInstructions: options.maxInstructions ?? Infinity,
+    maxCycles: options.maxCycles ?? Infinity,
+    isCancelled: options.isCancelled,
+    bandwidth: options.bandwidthTimeline ? [] : undefined,
+    t: 0,
+    executed: 0,
+    limited: false,
+    doneCores: 0,
+    imageStart0: coreStart[0]!,
+    bwSince: 0,
+    bwRate: 0,
   };
+  if (total === 0) for (let c = 0; c < N; c++) retire(st, c, 0);
+  else runEvents(st);
+
+  const { t, executed, limited, doneCores, bandwidth, bwSince, bwRate } = st;
+  if (doneCores < N) markNotRun(st);
+  if (bandwidth && bwRate > 0 && t > bwSince) bandwidth.push({ start: bwSince, end: t, bytesPerCycle: bwRate });
+
+  const problems: SimProblem[] = [...costs.problems];
+  let status: TimingResult['status'] = 'complete';
+  if (doneCores === N) {
+    // Every core ran the whole program: what its last image left in the counters.
+    const leftOver = new Int32Array(E * E);
+    for (let k = 0; k < E * E; k++) leftOver[k] = gives[k]! - takes[k]!;
+    problems.push(...unbalancedProblems(p, graph, leftOver));
+  } else if (limited) {
+    status = 'limit';
+    problems.push({
+      severity: 'warning',
+      code: 'limit',
+      instr: -1,
+      message: `the simulation stopped at cycle ${Math.round(t)} after ${executed} instruction starts (the limit of this run); the results cover the program only up to there`,
+    });
+  } else {
+    // No event is left and instructions remain. The engines stop in the same state whatever the
+    // timing (only engine B takes from A -> B, and giving never disables anything), so core 0's
+    // state is the one the untimed analysis (deps.ts) reports too.
+    status = 'deadlock';
+    const heads = new Int32Array(E);
+    for (let e = 0; e < E; e++) heads[e] = head[e]! - qBegin[e]!;
+    problems.push(deadlockProblem(p, graph, heads, countersAt(graph, qFlat, qBegin, head.subarray(0, E))));
+  }
+  const cycles = status === 'complete' ? Math.max(...st.coreEnd) : t;
+  let period = cycles;
+  const { imageEnds } = st;
+  if (status === 'complete' && images > 1) {
+    let sum = 0;
+    for (const ends of imageEnds) sum += (ends[ends.length - 1]! - ends[0]!) / (ends.length - 1);
+    period = sum / N;
+  }
+  const clock = { cycles, period, images, imageEnds, imageStart0: status === 'complete' ? st.imageStart0 : 0 };
+  return summarize(p, costs, graph, times, N, status, clock, executed, st.busy, problems, bandwidth);
+}
+
+/**
+ * The event loop: start every engine that can, share the DDR, jump to the next event (an instruction
+ * ends, a transfer's latency ends, a core starts), complete what ends there, repeat until nothing is
+ * left or a limit is reached.
+ */
+function runEvents(st: EventState): void {
+  const { qFlat, qEnd, src, dpdon, dpdby, latency, recs, givers, head, active, phase, slotEnd, slotStart, ddr, left, coreStart, busy, bandwidth } = st;
+  const { costs } = st;
+  const { kind, cycles: fixedCycles, bytes } = costs;
   const { rem, remAt, rate, cap } = ddr;
-  const left = new Int32Array(N).fill(total);
-  const coreEnd = new Float64Array(N);
-  const busy = new Float64Array(E);
-
-  const bandwidth: { start: number; end: number; bytesPerCycle: number }[] | undefined = options.bandwidthTimeline ? [] : undefined;
-  let bwSince = 0;
-  let bwRate = 0;
-
-  const maxInstr = options.maxInstructions ?? Infinity;
-  const maxCycles = options.maxCycles ?? Infinity;
-  const cancelled = options.isCancelled;
+  const N = st.left.length;
+  const S = head.length;
+  const R = recs.length;
+  const maxInstr = st.maxInstructions;
+  const maxCycles = st.maxCycles;
+  const cancelled = st.isCancelled;
   let t = 0;
   let executed = 0;
   let limited = false;
   let ddrDirty = false;
-  let doneCores = 0;
   let rounds = 0;
+  let bwSince = 0;
+  let bwRate = 0;
   // Slots that may be able to start: their engine just became free, or got a token. A bit per slot.
   let dirty = S === 32 ? -1 : (1 << S) - 1;
-  // Images: a core that retires END with images left starts the program again at once.
-  const images = Math.max(1, Math.floor(options.images ?? 1));
-  const imagesLeft = new Int32Array(N).fill(total === 0 ? 1 : images);
-  const imageEnds: number[][] = Array.from({ length: N }, () => []);
-  // When each core starts; a core whose start is still ahead has its slots skipped until then.
-  const coreStart = new Float64Array(N);
-  for (let c = 0; c < N; c++) coreStart[c] = Math.max(0, options.startCycles?.[c] ?? 0);
+  // Cores whose start is still ahead: their slots are skipped until then.
   let waiting = 0;
   for (let c = 0; c < N; c++) if (coreStart[c]! > 0) waiting++;
-  /** Where core 0's current image began (layers and utilization are of its last image). */
-  let imageStart0 = coreStart[0]!;
-  // A program without engine instructions: every core retires its one image at cycle 0.
-  if (total === 0)
-    for (let c = 0; c < N; c++) {
-      imageEnds[c]!.push(0);
-      doneCores++;
-    }
 
   for (;;) {
     // Start every dirty idle engine whose next instruction has its tokens.
@@ -400,9 +521,8 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       const s = 31 - Math.clz32(dirty & -dirty);
       dirty &= dirty - 1;
       if (active[s]! >= 0) continue;
-      const e = s & 3;
       const h = head[s]!;
-      if (h >= qEnd[e]!) continue;
+      if (h >= qEnd[s & 3]!) continue;
       if (executed >= maxInstr) {
         limited = true;
         dirty = 0;
@@ -422,7 +542,7 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
           // Record the giver whose token came last.
           const rec = recs[c]!;
           let tokenReady = -1;
-          for (let a = 0; a < E; a++) {
+          for (let a = 0; a < 4; a++) {
             if (!(on & (1 << a))) continue;
             const g = qFlat[src[tb + a]!]!;
             if (rec[2 * g + END]! >= tokenReady) {
@@ -434,7 +554,7 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       }
       if (c < R) {
         recs[c]![2 * i + START] = t;
-        giverOf[c]![i] = giver;
+        givers[c]![i] = giver;
       }
       active[s] = i;
       slotStart[s] = t;
@@ -458,11 +578,11 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       }
     }
     if (ddrDirty) {
-      const total = reallocate(ddr, t);
-      if (bandwidth && total !== bwRate) {
+      const now = reallocate(ddr, t);
+      if (bandwidth !== undefined && now !== bwRate) {
         if (t > bwSince && bwRate > 0) bandwidth.push({ start: bwSince, end: t, bytesPerCycle: bwRate });
         bwSince = t;
-        bwRate = total;
+        bwRate = now;
       }
       ddrDirty = false;
     }
@@ -500,85 +620,60 @@ export function simulateTiming(p: SimProgram, options: TimingOptions = {}): Timi
       }
       if (ph === DATA) ddrDirty = true;
       const c = s >> 2;
-      const e = s & 3;
       if (c < R) recs[c]![2 * i + END] = t;
-      if (c === 0) busy[e] = busy[e]! + (t - slotStart[s]!);
+      if (c === 0) busy[s] = busy[s]! + (t - slotStart[s]!); // core 0's slot s is its engine s
       active[s] = -1;
       phase[s] = IDLE;
       slotEnd[s] = Infinity;
       head[s]!++;
       // The engine is free, and the engines it gives tokens to may now have theirs.
       dirty |= (1 << s) | ((dpdby[i]! & 15) << (c << 2));
-      if (--left[c]! > 0) continue;
-      // Core c has drained every engine: it retires END.
-      coreEnd[c] = t;
-      imageEnds[c]!.push(t);
-      if (endIndex >= 0 && c < R) recs[c]!.fill(t, 2 * endIndex, 2 * endIndex + 2);
-      if (--imagesLeft[c]! === 0) {
-        doneCores++;
-        continue;
-      }
-      // Its next image starts at once. With the heads back at the start, every token comes from this
-      // image's givers: whatever an unbalanced program left over is dropped, as a new job on a real
-      // core starts with empty counters.
-      for (let e = 0; e < E; e++) head[c * E + e] = qBegin[e]!;
-      left[c] = total;
-      dirty |= 0xf << (c << 2);
-      if (c === 0) {
-        imageStart0 = t;
-        busy.fill(0);
-      }
+      if (--left[c]! === 0) dirty |= retire(st, c, t);
     }
   }
-  if (doneCores < N)
-    for (let c = 0; c < R; c++) {
-      const rec = recs[c]!;
-      for (let e = 0; e < E; e++) {
-        const s = c * E + e;
-        for (let h = head[s]!; h < qEnd[e]!; h++) {
-          const i = qFlat[h]!;
-          if (h > head[s]! || active[s]! < 0) rec[2 * i + START] = -1;
-          rec[2 * i + END] = -1;
-        }
-      }
-      if (endIndex >= 0) rec.fill(-1, 2 * endIndex, 2 * endIndex + 2);
-    }
-  if (bandwidth && bwRate > 0 && t > bwSince) bandwidth.push({ start: bwSince, end: t, bytesPerCycle: bwRate });
+  st.t = t;
+  st.executed = executed;
+  st.limited = limited;
+  st.bwSince = bwSince;
+  st.bwRate = bwRate;
+}
 
-  const problems: SimProblem[] = [...costs.problems];
-  let status: TimingResult['status'] = 'complete';
-  if (doneCores === N) {
-    // Every core ran the whole program: what its last image left in the counters.
-    const leftOver = new Int32Array(E * E);
-    for (let k = 0; k < E * E; k++) leftOver[k] = gives[k]! - takes[k]!;
-    problems.push(...unbalancedProblems(p, graph, leftOver));
+/** Core c has drained every engine at cycle t: it retires END, and starts its next image if it has
+ * one. Returns the slots to wake. */
+function retire(st: EventState, c: number, t: number): number {
+  st.coreEnd[c] = t;
+  st.imageEnds[c]!.push(t);
+  if (st.endIndex >= 0 && c < st.recs.length) st.recs[c]!.fill(t, 2 * st.endIndex, 2 * st.endIndex + 2);
+  if (--st.imagesLeft[c]! === 0) {
+    st.doneCores++;
+    return 0;
   }
-  else if (limited) {
-    status = 'limit';
-    problems.push({
-      severity: 'warning',
-      code: 'limit',
-      instr: -1,
-      message: `the simulation stopped at cycle ${Math.round(t)} after ${executed} instruction starts (the limit of this run); the results cover the program only up to there`,
-    });
-  } else {
-    // No event is left and instructions remain. The engines stop in the same state whatever the
-    // timing (only engine B takes from A -> B, and giving never disables anything), so core 0's
-    // state is the one the untimed analysis (deps.ts) reports too.
-    status = 'deadlock';
-    const heads = new Int32Array(E);
-    for (let e = 0; e < E; e++) heads[e] = head[e]! - qBegin[e]!;
-    problems.push(deadlockProblem(p, graph, heads, countersAt(graph, qFlat, qBegin, head.subarray(0, E))));
+  // With the heads back at the start, every token comes from this image's givers: whatever an
+  // unbalanced program left over is dropped, as a new job on a real core starts with empty counters.
+  for (let e = 0; e < 4; e++) st.head[c * 4 + e] = st.qBegin[e]!;
+  st.left[c] = st.total;
+  if (c === 0) {
+    st.imageStart0 = t;
+    st.busy.fill(0);
   }
-  const cycles = status === 'complete' ? Math.max(...coreEnd) : t;
-  let period = cycles;
-  if (status === 'complete' && images > 1) {
-    let sum = 0;
-    for (const ends of imageEnds) sum += (ends[ends.length - 1]! - ends[0]!) / (ends.length - 1);
-    period = sum / N;
+  return 0xf << (c << 2);
+}
+
+/** After a run that stopped early: START and END -1 for what never started or ended on each recorded core. */
+function markNotRun(st: EventState): void {
+  const { qFlat, qEnd, head, active, endIndex } = st;
+  for (let c = 0; c < st.recs.length; c++) {
+    const rec = st.recs[c]!;
+    for (let e = 0; e < 4; e++) {
+      const s = c * 4 + e;
+      for (let h = head[s]!; h < qEnd[e]!; h++) {
+        const i = qFlat[h]!;
+        if (h > head[s]! || active[s]! < 0) rec[2 * i + START] = -1;
+        rec[2 * i + END] = -1;
+      }
+    }
+    if (endIndex >= 0) rec.fill(-1, 2 * endIndex, 2 * endIndex + 2);
   }
-  const clock = { cycles, period, images, imageEnds, imageStart0: status === 'complete' ? imageStart0 : 0 };
-  return summarize(p, costs, graph, times, N, status, clock, executed, busy, problems, bandwidth);
 }
 
 function summarize(
@@ -758,8 +853,11 @@ export const STEADY_STATE_IMAGES = 4;
 export function simulateSteadyState(p: SimProgram, options: Omit<TimingOptions, 'images' | 'startCycles'> = {}): TimingResult {
   const N = Math.max(1, Math.min(options.cores ?? p.arch.cores, 8));
   if (N === 1) return simulateTiming(p, { ...options, cores: 1 });
-  const solo = simulateTiming(p, { cores: 1, ...(options.isCancelled ? { isCancelled: options.isCancelled } : {}) });
-  if (solo.status !== 'complete') return simulateTiming(p, options);
+  // Both runs read the same program: build its graph and costs once.
+  const graph = buildDepGraph(p);
+  const costs = instructionCosts(p);
+  const solo = simulate(p, graph, costs, { cores: 1, ...(options.isCancelled ? { isCancelled: options.isCancelled } : {}) });
+  if (solo.status !== 'complete') return simulate(p, graph, costs, options);
   const startCycles = Array.from({ length: N }, (_, c) => Math.round((c * solo.cycles) / N));
-  return simulateTiming(p, { ...options, cores: N, images: STEADY_STATE_IMAGES, startCycles });
+  return simulate(p, graph, costs, { ...options, cores: N, images: STEADY_STATE_IMAGES, startCycles });
 }
