@@ -676,6 +676,35 @@ function markNotRun(st: EventState): void {
   }
 }
 
+/**
+ * Sums over a layer's instructions [first, end): MACs, ops, DDR bytes, CONV and MISC cycles at their
+ * peak rates, and core 0's first start (Infinity if none started) and last end. Kept apart from
+ * summarize(), which allocates the report, as a small loop over flat arrays that V8 optimizes at once.
+ */
+function layerTotals(arch: Arch, costs: InstrCosts, graph: DepGraph, rec: Float64Array, first: number, end: number) {
+  const { macs, ops, bytes } = costs;
+  const { engine, opcode } = graph;
+  let lo = Infinity;
+  let hi = 0;
+  let lm = 0;
+  let lops = 0;
+  let lbytes = 0;
+  let convPeak = 0;
+  let miscPeak = 0;
+  for (let i = first; i < end; i++) {
+    lm += macs[i]!;
+    lops += ops[i]!;
+    lbytes += bytes[i]!;
+    const e = engine[i]!;
+    if (e === 2) convPeak += peakCycles(arch, costs, opcode[i]!, i);
+    else if (e === 3) miscPeak += peakCycles(arch, costs, opcode[i]!, i);
+    const st = rec[2 * i + START]!;
+    if (st >= 0 && st < lo) lo = st;
+    if (rec[2 * i + END]! > hi) hi = rec[2 * i + END]!;
+  }
+  return { lm, lops, lbytes, convPeak, miscPeak, lo, hi };
+}
+
 function summarize(
   p: SimProgram,
   costs: InstrCosts,
@@ -711,25 +740,8 @@ function summarize(
   for (const l of p.layers) {
     const first = Math.min(l.first, n);
     const end = Math.min(l.end, n);
-    let lo = Infinity;
-    let hi = 0;
-    let lm = 0;
-    let lops = 0;
-    let lbytes = 0;
-    let convPeak = 0;
-    let miscPeak = 0;
-    for (let i = first; i < end; i++) {
-      lm += costs.macs[i]!;
-      lops += costs.ops[i]!;
-      lbytes += costs.bytes[i]!;
-      const e = graph.engine[i]!;
-      if (e === 2) convPeak += peakCycles(arch, costs, graph.opcode[i]!, i);
-      else if (e === 3) miscPeak += peakCycles(arch, costs, graph.opcode[i]!, i);
-      const st = rec[2 * i + START]!;
-      if (st >= 0 && st < lo) lo = st;
-      if (rec[2 * i + END]! > hi) hi = rec[2 * i + END]!;
-    }
-    if (lo === Infinity) lo = hi;
+    const { lm, lops, lbytes, convPeak, miscPeak, hi, lo: firstStart } = layerTotals(arch, costs, graph, rec, first, end);
+    const lo = firstStart === Infinity ? hi : firstStart;
     const span = Math.max(0, hi - lo);
     const incremental = Math.max(0, hi - completedSoFar);
     completedSoFar = Math.max(completedSoFar, hi);
