@@ -252,21 +252,33 @@ const NEVER = 0x7fffffff;
  */
 function tokenSources(g: DepGraph, qBegin: Int32Array): { src: Int32Array; takes: Int32Array } {
   const n = g.count;
-  const { engine, dpdon, dpdby, seq, gives } = g;
+  const { gives } = g;
   // The givers of counter k, in program order (which is their engine's order), from first[k] on.
   const first = new Int32Array(17);
   for (let k = 0; k < 16; k++) first[k + 1] = first[k]! + gives[k]!;
   const giverPos = new Int32Array(first[16]!);
-  const given = first.slice(0, 16);
+  listGivers(g.engine, g.dpdby, g.seq, qBegin, n, first.slice(0, 16), giverPos);
+  const src = new Int32Array(4 * n);
+  const takes = new Int32Array(16);
+  matchTakers(g.engine, g.dpdon, n, gives, first, giverPos, takes, src);
+  return { src, takes };
+}
+
+// The two loops of tokenSources, with nothing but parameters before the loop (see fillCosts in cost.ts).
+
+/** The flat queue position of every giver of each counter k, in order, from next[k] on. */
+function listGivers(engine: Uint8Array, dpdby: Uint8Array, seq: Int32Array, qBegin: Int32Array, n: number, next: Int32Array, giverPos: Int32Array): void {
   for (let i = 0; i < n; i++) {
     const by = dpdby[i]! & 15;
     const a = engine[i]!;
     if (by === 0 || a === CTRL) continue;
     const pos = qBegin[a]! + seq[i]!;
-    for (let b = 0; b < 4; b++) if (by & (1 << b)) giverPos[given[a * 4 + b]!++] = pos;
+    for (let b = 0; b < 4; b++) if (by & (1 << b)) giverPos[next[a * 4 + b]!++] = pos;
   }
-  const src = new Int32Array(4 * n);
-  const takes = new Int32Array(16);
+}
+
+/** src[4i + a]: the giver of each token instruction i takes (NEVER if none); takes: tokens taken per counter. */
+function matchTakers(engine: Uint8Array, dpdon: Uint8Array, n: number, gives: Int32Array, first: Int32Array, giverPos: Int32Array, takes: Int32Array, src: Int32Array): void {
   for (let i = 0; i < n; i++) {
     const on = dpdon[i]! & 15;
     const e = engine[i]!;
@@ -278,7 +290,6 @@ function tokenSources(g: DepGraph, qBegin: Int32Array): { src: Int32Array; takes
       src[4 * i + a] = taken < gives[k]! ? giverPos[first[k]! + taken]! : NEVER;
     }
   }
-  return { src, takes };
 }
 
 /** Token counters of engines stopped at flat queue positions head[0..3] with nothing running: the
