@@ -26,6 +26,8 @@ const entries = [
   { entryPoints: ['src-compiler/cli/main.ts'], outfile: 'dist/cli.js' },
   { entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
+  { entryPoints: ['server/src/debug/main.ts'], outfile: 'dist/debug-adapter.js' },
+  { entryPoints: ['client/webview/timeline.ts'], outfile: 'dist/timeline.js', platform: 'browser', format: 'iife', target: 'es2022' },
   { entryPoints: ['scripts/gen-assets.ts'], outfile: 'dist/gen-assets.js' },
 ].filter((e) => fs.existsSync(path.join(root, e.entryPoints[0])));
 

@@ -4,6 +4,7 @@
 //
 // Runs inside the extension (IPC) and on its own (`node dist/server.js --stdio`) for other editors.
 
+import { isMainThread } from 'node:worker_threads';
 import {
   CodeActionKind,
   CompletionItemKind,
@@ -18,7 +19,9 @@ import {
   TextDocuments,
   createConnection,
   type CodeAction,
+  type CodeLens,
   type Connection,
+  type InlayHint,
   type Diagnostic as LspDiagnostic,
   type DocumentSymbol,
   type InitializeParams,
@@ -35,10 +38,14 @@ import type { Analysis } from '../../src-compiler/ide/analysis';
 import { completions, signatureHelp } from '../../src-compiler/ide/editing';
 import { formatEdits } from '../../src-compiler/ide/format';
 import { hover } from '../../src-compiler/ide/hover';
+import { hoverExtras, layerLenses, timingInlayHints, type SimDiagnostic } from '../../src-compiler/ide/simulation';
 import { definition, foldingRanges, outline, references, rename, nameAt, type OutlineItem } from '../../src-compiler/ide/navigation';
 import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, semanticTokens } from '../../src-compiler/ide/semantic';
+import { STATUS_NOTIFICATION } from './protocol';
+import { registerRequests } from './requests';
 import { URI } from './uri';
-import { Workspace, type Settings } from './workspace';
+import { Workspace, limitsFrom, type Settings } from './workspace';
+import './worker';
 
 const SYMBOL_KIND: Record<OutlineItem['kind'], SymbolKind> = {
   group: SymbolKind.Namespace,
@@ -67,48 +74,99 @@ function lspEdit(a: Analysis, e: TextEdit): LspTextEdit {
   return { range: range(a, e), newText: e.newText };
 }
 
-export function lspDiagnostic(a: Analysis, d: Diagnostic): LspDiagnostic {
+export function lspDiagnostic(a: Analysis, d: Diagnostic | SimDiagnostic, uri?: string): LspDiagnostic {
+  const related = 'related' in d && d.related && uri ? d.related : undefined;
   return {
     range: range(a, d),
     severity: d.severity === 'error' ? DiagnosticSeverity.Error : d.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
     code: d.code,
-    source: 'dnnasm',
+    source: 'source' in d ? d.source : 'dnnasm',
     message: d.message,
+    ...(related ? { relatedInformation: related.map((r) => ({ location: { uri: uri!, range: range(a, r) }, message: r.message })) } : {}),
     ...(d.fixes ? { data: { fixes: d.fixes } } : {}),
   };
 }
 
-/** Run a request handler; a failure is logged and answered with `fallback`, never taking the server down. */
-function guarded<P, R>(connection: Connection, name: string, fallback: R, fn: (p: P) => R): (p: P) => R {
+/** Run a request handler; a failure (thrown or rejected) is logged and answered with `fallback`, never taking the server down. */
+function guarded<P, R>(connection: Connection, name: string, fallback: R, fn: (p: P) => R | Promise<R>): (p: P) => R | Promise<R> {
+  const fail = (e: unknown) => {
+    connection.console.error(`${name} failed (a bug; the server keeps running): ${(e as Error).stack ?? String(e)}`);
+    return fallback;
+  };
   return (p: P) => {
     try {
-      return fn(p);
+      const r = fn(p);
+      return r instanceof Promise ? r.catch(fail) : r;
     } catch (e) {
-      connection.console.error(`${name} failed (a bug; the server keeps running): ${(e as Error).stack ?? String(e)}`);
-      return fallback;
+      return fail(e);
     }
   };
 }
 
-export function startServer(connection: Connection): Workspace {
+/** The most diagnostics published for one document: beyond this an editor only slows down. */
+export const MAX_DIAGNOSTICS = 1000;
+
+/** The first MAX_DIAGNOSTICS diagnostics by severity, then position, and one that counts the rest. */
+function capped(a: Analysis, all: (Diagnostic | SimDiagnostic)[]): (Diagnostic | SimDiagnostic)[] {
+  if (all.length <= MAX_DIAGNOSTICS) return all;
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  const kept = [...all].sort((x, y) => rank[x.severity] - rank[y.severity] || x.start - y.start).slice(0, MAX_DIAGNOSTICS - 1);
+  const errors = all.filter((d) => d.severity === 'error').length;
+  const nl = a.text.indexOf('\n');
+  kept.push({
+    severity: 'info',
+    code: 'too-many',
+    message: `${all.length} problems (${errors} errors); the first ${MAX_DIAGNOSTICS - 1} by severity are shown. Fix those, or run dnnvm asm on the file for the full list`,
+    start: 0,
+    end: Math.max(1, nl < 0 ? Math.min(a.text.length, 200) : nl),
+  });
+  return kept.sort((x, y) => x.start - y.start || x.end - y.end);
+}
+
+/** Fault injection for the isolation tests (DNNVM_LSP_TEST_FAULTS=1): `; dnnvm-test-fault: hover-throw`. */
+const faults = process.env['DNNVM_LSP_TEST_FAULTS'] === '1';
+function injected(a: Analysis, what: string): void {
+  if (faults && a.text.includes(`; dnnvm-test-fault: ${what}`)) throw new Error(`injected fault in ${what} (a test of the server's isolation)`);
+}
+
+export function startServer(connection: Connection, workerScript: string = __filename): Workspace {
   const documents = new TextDocuments(TextDocument);
-  const ws = new Workspace(connection, documents);
+  const ws = new Workspace(connection, documents, workerScript);
   let folders: string[] = [];
   let canPullConfig = false;
+  let codeLensRefresh = false;
+  let inlayHintRefresh = false;
+  let canCreateProgress = false;
 
-  const publish = (uri: string, version: number, a: Analysis) => {
-    const diagnostics = a.program.diagnostics.map((d) => lspDiagnostic(a, d));
-    if (ws.settingsProblem) diagnostics.unshift({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Warning, source: 'dnnasm', code: 'settings', message: ws.settingsProblem });
-    void connection.sendDiagnostics({ uri, version, diagnostics });
+  ws.events = {
+    publish: (uri, version, a, sim) => {
+      const diagnostics = capped(a, [...a.program.diagnostics, ...sim]).map((d) => lspDiagnostic(a, d, uri));
+      if (ws.settingsProblem) diagnostics.unshift({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Warning, source: 'dnnasm', code: 'settings', message: ws.settingsProblem });
+      void connection.sendDiagnostics({ uri, version, diagnostics });
+    },
+    status: (p) => void connection.sendNotification(STATUS_NOTIFICATION, p),
+    failed: (uri, version, message) =>
+      void connection.sendDiagnostics({
+        uri,
+        version,
+        diagnostics: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Error, source: 'dnnasm', code: 'internal', message }],
+      }),
+    timingReady: () => {
+      if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+      if (inlayHintRefresh && ws.settings.timingInlayHints) void connection.languages.inlayHint.refresh().catch(() => undefined);
+    },
   };
-  ws.listeners.push(publish);
 
   connection.onInitialize((params: InitializeParams) => {
     folders = (params.workspaceFolders ?? []).map((f) => URI.toPath(f.uri));
     if (folders.length === 0 && params.rootUri) folders = [URI.toPath(params.rootUri)];
     canPullConfig = Boolean(params.capabilities.workspace?.configuration);
-    const init = params.initializationOptions as { settings?: Partial<Settings> } | undefined;
+    codeLensRefresh = Boolean(params.capabilities.workspace?.codeLens?.refreshSupport);
+    inlayHintRefresh = Boolean(params.capabilities.workspace?.inlayHint?.refreshSupport);
+    canCreateProgress = Boolean(params.capabilities.window?.workDoneProgress);
+    const init = params.initializationOptions as { settings?: Partial<Settings>; limits?: unknown } | undefined;
     if (init?.settings) ws.updateSettings(init.settings, folders[0]);
+    ws.limits = limitsFrom(init?.limits);
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -125,24 +183,34 @@ export function startServer(connection: Connection): Workspace {
         documentRangeFormattingProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         semanticTokensProvider: { legend: { tokenTypes: [...SEMANTIC_TOKEN_TYPES], tokenModifiers: [...SEMANTIC_TOKEN_MODIFIERS] }, full: true, range: true },
+        codeLensProvider: { resolveProvider: false },
+        inlayHintProvider: true,
       },
       serverInfo: { name: 'dnnvm-language-server', version: '0.1.0' },
     };
   });
 
+  const applySettings = (s: Partial<Settings>) => {
+    const hints = ws.settings.timingInlayHints;
+    ws.updateSettings(s, folders[0]);
+    if (inlayHintRefresh && hints !== ws.settings.timingInlayHints) void connection.languages.inlayHint.refresh().catch(() => undefined);
+  };
   const pullSettings = async () => {
     if (!canPullConfig) return;
     try {
       const s = (await connection.workspace.getConfiguration('dnnvm')) as Partial<Settings> | null;
-      ws.updateSettings(s ?? {}, folders[0]);
+      applySettings(s ?? {});
     } catch (e) {
       connection.console.warn(`could not read the dnnvm settings: ${(e as Error).message}`);
     }
   };
-  connection.onInitialized(() => void pullSettings());
+  connection.onInitialized(() => {
+    ws.warmUp();
+    void pullSettings();
+  });
   connection.onDidChangeConfiguration((p) => {
     const s = (p.settings as { dnnvm?: Partial<Settings> } | undefined)?.dnnvm;
-    if (s) ws.updateSettings(s, folders[0]);
+    if (s) applySettings(s);
     else void pullSettings();
   });
 
@@ -152,10 +220,30 @@ export function startServer(connection: Connection): Workspace {
   };
   const offset = (a: Analysis, p: { line: number; character: number }) => a.index.offset(p.line, p.character);
 
-  connection.onHover(guarded(connection, 'hover', null, (p) => withAnalysis(p.textDocument.uri, null, (a) => {
-    const h = hover(a, offset(a, p.position));
+  connection.onHover(guarded(connection, 'hover', null, async (p) => {
+    // The timing of the current version, if its simulation is done or finishes soon.
+    const run = await ws.currentRun(p.textDocument.uri, 1000);
+    const a = run?.analysis ?? ws.analysis(p.textDocument.uri);
+    if (!a) return null;
+    injected(a, 'hover-throw');
+    const h = hover(a, offset(a, p.position), hoverExtras(a, run?.timing));
     return h ? { range: range(a, h.span), contents: { kind: 'markdown' as const, value: h.markdown } } : null;
-  })));
+  }));
+
+  connection.onCodeLens(guarded(connection, 'codeLens', [], async (p) => {
+    const run = await ws.currentRun(p.textDocument.uri, 2000);
+    if (!run?.timing) return [];
+    const a = run.analysis;
+    return layerLenses(a, run.timing).map((l): CodeLens => ({ range: range(a, { start: l.span.start, end: l.span.start }), command: { title: l.title, command: '' } }));
+  }));
+
+  connection.languages.inlayHint.on(guarded(connection, 'inlayHint', [], async (p) => {
+    if (!ws.settings.timingInlayHints) return [];
+    const run = await ws.currentRun(p.textDocument.uri, 2000);
+    if (!run?.timing) return [];
+    const a = run.analysis;
+    return timingInlayHints(a, run.timing, p.range.start.line, p.range.end.line).map((h): InlayHint => ({ position: a.index.position(h.offset), label: h.label, paddingLeft: true, tooltip: h.tooltip }));
+  }));
 
   connection.onCompletion(guarded(connection, 'completion', [], (p) => withAnalysis(p.textDocument.uri, [], (a) =>
     completions(a, offset(a, p.position)).map((c) => ({
@@ -237,10 +325,12 @@ export function startServer(connection: Connection): Workspace {
     const actions: CodeAction[] = [];
     const lo = offset(a, p.range.start);
     const hi = offset(a, p.range.end);
-    for (const d of a.program.diagnostics) {
+    const run = ws.peekRun(p.textDocument.uri);
+    const all: (Diagnostic | SimDiagnostic)[] = [...a.program.diagnostics, ...(run && run.analysis === a ? run.diagnostics : [])];
+    for (const d of all) {
       if (!d.fixes || d.end < lo || d.start > hi) continue;
       for (const f of d.fixes)
-        actions.push({ title: f.title, kind: CodeActionKind.QuickFix, diagnostics: [lspDiagnostic(a, d)], isPreferred: d.fixes.length === 1, edit: { changes: { [p.textDocument.uri]: f.edits.map((e) => lspEdit(a, e)) } } });
+        actions.push({ title: f.title, kind: CodeActionKind.QuickFix, diagnostics: [lspDiagnostic(a, d, p.textDocument.uri)], isPreferred: d.fixes.length === 1, edit: { changes: { [p.textDocument.uri]: f.edits.map((e) => lspEdit(a, e)) } } });
     }
     return actions;
   })));
@@ -266,13 +356,24 @@ export function startServer(connection: Connection): Workspace {
     ws.close(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
+  connection.onShutdown(() => ws.dispose());
+
+  registerRequests(
+    connection,
+    { ws, baseDir: () => folders[0] ?? process.cwd(), canCreateProgress: () => canCreateProgress },
+    workerScript,
+  );
+
   documents.listen(connection);
   connection.listen();
   return ws;
 }
 
-if (require.main === module) {
+// The same bundle runs the worker threads (worker.ts); only the main thread is the server.
+if (isMainThread && require.main === module) {
   // A crash in one analysis must never take the server down: log what escaped and keep serving.
   process.on('uncaughtException', (e) => process.stderr.write(`dnnvm-language-server: uncaught (a bug): ${e.stack ?? String(e)}\n`));
+  // Node ends the process on an unhandled rejection by default: log it instead, as above.
+  process.on('unhandledRejection', (e) => process.stderr.write(`dnnvm-language-server: unhandled rejection (a bug): ${(e as Error)?.stack ?? String(e)}\n`));
   startServer(createConnection(ProposedFeatures.all));
 }

@@ -13,6 +13,7 @@ import { boardByName, DEFAULT_ARCH_NAME } from '../arch/presets';
 import type { DirectiveNode, Ident, InstructionNode, LineBody, LineNode, Span, ValueNode } from './ast';
 import { parseLines } from './parser';
 import { checkInstrAgainstArch } from './checks';
+import { limitHint, limits } from '../util/limits';
 import { DIRECTIVE_LIST, directiveSpec } from './directives';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -191,6 +192,8 @@ class Assembler {
   private sink: { diags: Diagnostic[]; refs: SymbolRef[]; deps: [string, string][] } | undefined;
   private final = false;
   private endSeen = -1;
+  /** Instructions past the instruction limit were dropped (reported once). */
+  private overLimit = false;
   private readonly segments: AsmSegment[] = [{ name: 'main', first: 0, end: 0, line: -1 }];
 
   constructor(
@@ -256,6 +259,12 @@ class Assembler {
     else {
       const layer = this.layers.length - 1;
       const index = this.instrs.length;
+      if (index >= limits().instructions) {
+        // Past the limit nothing more is kept: a huge file must not take all the memory.
+        if (!this.overLimit) this.diag('error', 'limit', s, `the program has more than ${limits().instructions} instructions, the limit; the rest is not assembled; ${limitHint('instructions')}`);
+        this.overLimit = true;
+        return;
+      }
       this.archFixed = true;
       let instr: AsmInstr | undefined;
       try {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { resolveArch } from '../arch/load';
 import type { Arch } from '../arch/model';
 import { UserError } from '../util/errors';
+import { resolveInside } from '../util/paths';
 import { LineIndex } from './ast';
 import { assemble, type AsmProgram, type Diagnostic } from './assemble';
 
@@ -18,12 +19,8 @@ export interface AssembledFile {
 /** Resolve a `.arch` argument as written in a file in `dir`. */
 export function archResolverFor(dir: string): (ref: string, quoted: boolean) => Arch {
   return (ref, quoted) => {
-    if (quoted) {
-      const p = path.resolve(dir, ref);
-      // A program may name an architecture file only inside its own folder tree.
-      const rel = path.relative(dir, p);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) throw new UserError(`architecture file '${ref}' is outside the program's folder; copy it next to the program`);
-    }
+    // A program may name an architecture file only inside its own folder tree.
+    if (quoted) return resolveArch(resolveInside(dir, ref, 'architecture file'), dir);
     return resolveArch(ref, dir);
   };
 }

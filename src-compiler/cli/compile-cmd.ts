@@ -122,7 +122,23 @@ export function runCompile(p: ParsedArgs, io: CliIO): number {
   const { file, opts } = compileSetup(p, io, 'dnnvm compile MODEL [--arch A] [--naive] [-o DIR] [--json]');
   const name = path.basename(file).replace(/\.(onnx|prototxt)$/i, '');
   const dir = path.resolve(io.cwd, optString(p, 'output') ?? `${name}.${opts.arch.name}${opts.naive ? '.naive' : ''}`);
-  const stats = optFlag(p, 'recalibrate') ? undefined : reusableCalibration(packageFiles(dir, name).manifest, file, inputShapes(p));
+  const files = packageFiles(dir, name);
+  // Never replace hand edits: an assembly that is not the one the package's manifest says dnnvm wrote
+  // stays, unless --force. Checked before compiling, so a refusal costs nothing.
+  if (!optFlag(p, 'force') && fs.existsSync(files.asm)) {
+    let written: string | undefined;
+    try {
+      written = (readManifest(files.manifest) as { asmSha256?: string }).asmSha256;
+    } catch {
+      written = undefined;
+    }
+    if (written !== sha256(fs.readFileSync(files.asm)))
+      throw new UserError(
+        `${displayPath(io, files.asm)} differs from the assembly dnnvm wrote there (${written ? 'it was edited since' : 'no package manifest vouches for it'}); it is not replaced. Compile to another folder with -o, move the file, or pass --force to replace it`,
+        { file: files.asm },
+      );
+  }
+  const stats = optFlag(p, 'recalibrate') ? undefined : reusableCalibration(files.manifest, file, inputShapes(p));
   const c = compileModel(file, { ...opts, ...(stats ? { calibrationStats: stats } : {}) });
   if (io.interactive) io.err('\r\x1b[Kwriting the package\n');
   writePackage(c, dir, name, { golden: !optFlag(p, 'no-golden') });

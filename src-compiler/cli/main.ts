@@ -4,6 +4,7 @@
 // trace), 2 an internal fault (a bug; the stack is printed only with DNNVM_DEBUG=1).
 
 import { CancelledError, UserError, formatLocated } from '../util/errors';
+import { limitsFromEnv } from '../util/limits';
 import { parseArgs, type OptionSpec, type ParsedArgs } from './args';
 import { runArch } from './arch-cmd';
 import { runAsm, runDisasm } from './asm-cmd';
@@ -32,11 +33,12 @@ export const COMMANDS: Command[] = [
   { name: 'disasm', usage: 'dnnvm disasm FILE.dnnbin [-o FILE.dnnasm] [--arch A]', summary: 'disassemble', options: [OUT, ARCH], run: runDisasm },
   {
     name: 'sim',
-    usage: 'dnnvm sim PROGRAM [--arch A] [--cores N] [--steady] [--json] [--trace FILE.json]',
+    usage: 'dnnvm sim PROGRAM [--arch A] [--cores N] [--segment S] [--steady] [--json] [--trace FILE.json]',
     summary: 'timing simulation (.dnnasm or .dnnbin): per-layer cycles, throughput, roofline',
     options: [
       ARCH,
       { name: 'cores', takesValue: true, help: 'cores running the program at once (default: all of the architecture, throughput mode; 1 gives one image\'s latency alone)' },
+      { name: 'segment', takesValue: true, help: 'simulate one .segment of a program compiled with host layers (a name or a 0-based index); default: each in turn' },
       { name: 'steady', takesValue: false, help: 'throughput in the steady state: cores start staggered and run several images each (what dnnvm compile reports); default: every core starts one image at cycle 0, the worst case for DDR contention' },
       JSON_OPT,
       { name: 'trace', takesValue: true, help: 'write a Chrome trace-event JSON (open it in ui.perfetto.dev or chrome://tracing)' },
@@ -45,11 +47,12 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'run',
-    usage: 'dnnvm run PROGRAM [--input FILE] [--output FILE] [--arch A] [--json]',
+    usage: 'dnnvm run PROGRAM [--input FILE] [--output FILE] [--segment S] [--arch A] [--json]',
     summary: 'bit-exact functional execution of a .dnnasm with its .ddr regions',
     options: [
       { name: 'input', takesValue: true, help: 'bytes for the DDR region named input (default: its file=)' },
       { name: 'output', alias: 'o', takesValue: true, help: 'write the DDR region named output to this file' },
+      { name: 'segment', takesValue: true, help: 'the .segment to run, for a program compiled with host layers (a name or a 0-based index)' },
       ARCH,
       JSON_OPT,
     ],
@@ -82,6 +85,7 @@ export const COMMANDS: Command[] = [
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224: an input shape (symbolic ONNX dims, or a smaller image)' },
       { name: 'no-golden', takesValue: false, help: 'skip the golden checksums (they run the integer reference, slow on big models)' },
       { name: 'recalibrate', takesValue: false, help: 'calibrate again even if the package in the output folder has statistics for this model' },
+      { name: 'force', takesValue: false, help: 'replace the package\'s .dnnasm even if it was edited by hand (by default an edited one is kept and the compile refused)' },
     ],
     run: runCompile,
   },
@@ -126,6 +130,7 @@ function help(io: CliIO): void {
 
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
+  for (const p of limitsFromEnv()) io.err(`warning: ${p}; ignored\n`);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     help(io);
     return name ? 0 : 1;

@@ -102,3 +102,41 @@ describe('dnnvm run', () => {
     );
   });
 });
+
+describe('programs with segments (a model compiled with host layers)', () => {
+  // The fixture twice, the second copy after `.segment second`.
+  const twoSegments = () => {
+    const text = fs.readFileSync(path.join(tmp, 'conv3x3.dnnasm'), 'utf8');
+    const body = text.slice(text.indexOf('.layer'));
+    // Labels are file-wide: the copy drops them.
+    const copy = body.replace(/\.layer conv1/, '.layer conv2').replace(/^[A-Za-z_]\w*:\s*$/gm, '');
+    fs.writeFileSync(path.join(tmp, 'two.dnnasm'), `${text}\n.segment second\n${copy}`);
+  };
+
+  it('dnnvm sim simulates each segment and sums them; --segment picks one', async () => {
+    twoSegments();
+    const all = await dnnvm('sim', 'two.dnnasm', '--cores', '1');
+    expect(all.code).toBe(0);
+    expect(all.out).toMatch(/^segment main:\n/);
+    expect(all.out).toMatch(/\nsegment second:\n/);
+    const one = await dnnvm('sim', 'conv3x3.dnnasm', '--cores', '1', '--json');
+    const cycles = JSON.parse(one.out).cycles as number;
+    expect(all.out).toContain(`all 2 segments: ${(2 * cycles).toLocaleString('en-US')} cycles`);
+    const second = JSON.parse((await dnnvm('sim', 'two.dnnasm', '--cores', '1', '--segment', 'second', '--json')).out);
+    expect(second).toMatchObject({ segment: 'second', cycles, instructions: 36 });
+    expect(second.layers.map((l: { name: string }) => l.name)).toEqual(['conv2']);
+    const bad = await dnnvm('sim', 'two.dnnasm', '--segment', 'third');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--segment third: two\.dnnasm has segments 0: main, 1: second/);
+  });
+
+  it('dnnvm run asks which segment, since the host steps between them are not in the assembly', async () => {
+    twoSegments();
+    const r = await dnnvm('run', 'two.dnnasm');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/has 2 segments \(main, second\).*--segment NAME.*dnnvm validate MODEL/);
+    const ok = await dnnvm('run', 'two.dnnasm', '--segment', '1', '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ ok: true, instructions: 36 });
+  });
+});

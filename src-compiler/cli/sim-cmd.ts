@@ -13,7 +13,9 @@ import { loadDdrImage, type SuppliedRegion } from '../sim/ddr-files';
 import { runFunctional } from '../sim/functional';
 import { programFromAsm, programFromWords, type SimProblem, type SimProgram } from '../sim/program';
 import { simulateSteadyState, simulateTiming, type TimingResult } from '../sim/timing';
+import { limits } from '../util/limits';
 import { chromeTrace } from '../sim/trace';
+import { segmentProgram } from '../debug/launch';
 import { UserError, type SourceLocation } from '../util/errors';
 import { writeFileAtomic } from '../util/fsx';
 import { reportAssembly } from './asm-cmd';
@@ -24,6 +26,26 @@ import { si, table } from './table';
 interface LoadedProgram {
   readonly file: string;
   readonly program: SimProgram;
+  /** `.segment`s of an assembly (one for a binary or a program without them). */
+  readonly segments?: readonly { readonly name: string; readonly first: number; readonly end: number }[];
+}
+
+/**
+ * The segments to run: the one --segment names (a name or a 0-based index), or all of them. A
+ * compiled model with host layers has several, the host steps between them in its package manifest.
+ */
+function chooseSegments(lp: LoadedProgram, p: ParsedArgs): LoadedProgram[] {
+  const segs = lp.segments && lp.segments.length > 1 ? lp.segments : undefined;
+  const want = optString(p, 'segment');
+  if (!segs) {
+    if (want !== undefined && want !== '0' && want !== (lp.segments?.[0]?.name ?? 'main')) throw new UserError(`--segment ${want}: ${path.basename(lp.file)} has one segment`, { file: lp.file });
+    return [lp];
+  }
+  const one = (k: number): LoadedProgram => ({ file: lp.file, program: segmentProgram(lp.program, segs[k]!.first, segs[k]!.end), segments: [segs[k]!] });
+  if (want === undefined) return segs.map((_, k) => one(k));
+  const k = /^\d+$/.test(want) ? Number(want) : segs.findIndex((x) => x.name === want);
+  if (k < 0 || k >= segs.length) throw new UserError(`--segment ${want}: ${path.basename(lp.file)} has segments ${segs.map((x, i) => `${i}: ${x.name}`).join(', ')}`, { file: lp.file });
+  return [one(k)];
 }
 
 /** Assemble a .dnnasm or decode a .dnnbin; prints its diagnostics; undefined if it has errors. */
@@ -36,7 +58,7 @@ function loadProgram(file: string, archOpt: string | undefined, io: CliIO): Load
       io.err(`${file}: the program has errors; nothing simulated\n`);
       return undefined;
     }
-    return { file: src, program: programFromAsm(a.program, a.index) };
+    return { file: src, program: programFromAsm(a.program, a.index), segments: a.program.segments };
   }
   if (/\.dnnbin$/i.test(file)) {
     let bytes: Uint8Array;
@@ -156,18 +178,39 @@ export function runSim(p: ParsedArgs, io: CliIO): number {
   const arch = lp.program.arch;
   const cores = parseCores(p, arch);
   const steady = optFlag(p, 'steady');
-  const simOptions = { cores, ...(tracePath ? { recordAllCores: true, bandwidthTimeline: true } : {}) };
-  const r = steady ? simulateSteadyState(lp.program, simOptions) : simulateTiming(lp.program, simOptions);
-  const errors = reportProblems(lp, r.problems, io);
+  const parts = chooseSegments(lp, p);
+  if (tracePath && parts.length > 1) throw new UserError(`--trace: ${path.basename(lp.file)} has ${parts.length} segments; trace one with --segment NAME`, { file: lp.file });
+  const simOptions = { cores, maxCycles: limits().simulatedCycles, ...(tracePath ? { recordAllCores: true, bandwidthTimeline: true } : {}) };
+  const results = parts.map((part) => ({ part, r: steady ? simulateSteadyState(part.program, simOptions) : simulateTiming(part.program, simOptions) }));
+  let errors = 0;
+  for (const { part, r } of results) errors += reportProblems(part, r.problems, io);
   if (tracePath) {
     const out = path.resolve(io.cwd, tracePath);
-    writeFileAtomic(out, JSON.stringify(chromeTrace(lp.program, r)));
+    writeFileAtomic(out, JSON.stringify(chromeTrace(parts[0]!.program, results[0]!.r)));
     if (!json) io.err(`trace: ${path.relative(io.cwd, out) || out} (open it in ui.perfetto.dev or chrome://tracing)\n`);
   }
   if (json) {
-    io.out(JSON.stringify({ ok: errors === 0, program: lp.file, ...simJson(r), problems: problemsJson(lp, r.problems), ...(tracePath ? { trace: path.resolve(io.cwd, tracePath) } : {}) }) + '\n');
+    const one = (part: LoadedProgram, r: TimingResult) => ({ ...simJson(r), problems: problemsJson(part, r.problems) });
+    const body =
+      results.length === 1
+        ? { ...one(results[0]!.part, results[0]!.r), ...(parts[0]!.segments?.length === 1 && lp.segments && lp.segments.length > 1 ? { segment: parts[0]!.segments[0]!.name } : {}) }
+        : { segments: results.map(({ part, r }) => ({ segment: part.segments![0]!.name, ...one(part, r) })), period: results.reduce((a, x) => a + x.r.period, 0) };
+    io.out(JSON.stringify({ ok: errors === 0, program: lp.file, ...body, ...(tracePath ? { trace: path.resolve(io.cwd, tracePath) } : {}) }) + '\n');
     return errors > 0 ? 1 : 0;
   }
+  results.forEach(({ part, r }, k) => {
+    if ((lp.segments?.length ?? 1) > 1) io.out(`${k > 0 ? '\n' : ''}segment ${part.segments![0]!.name}:\n`);
+    printSim(io, part, r, cores);
+  });
+  if (results.length > 1) {
+    const period = results.reduce((a, x) => a + x.r.period, 0);
+    io.out(`\nall ${results.length} segments: ${int(period)} cycles = ${duration(period / results[0]!.r.frequencyHz)} per image on the DPU (the host steps between them are not timed)\n`);
+  }
+  return errors > 0 ? 1 : 0;
+}
+
+function printSim(io: CliIO, lp: LoadedProgram, r: TimingResult, cores: number): void {
+  const arch = lp.program.arch;
   const d = arch.derived;
   const mode =
     cores <= 1
@@ -205,7 +248,6 @@ export function runSim(p: ParsedArgs, io: CliIO): number {
   );
   io.out(`engines (core 0): ${r.engines.map((e) => `${e.engine} ${pct(e.utilization)} busy (${e.instructions})`).join(', ')}\n`);
   io.out('columns: start/end = first start and last end of the layer on core 0; cycles = end - start (layers may overlap); +cycles = how much later the program finishes because of the layer (these add up); roofline = the fewest cycles its work allows / cycles\n');
-  return errors > 0 ? 1 : 0;
 }
 
 export function runRun(p: ParsedArgs, io: CliIO): number {
@@ -214,11 +256,18 @@ export function runRun(p: ParsedArgs, io: CliIO): number {
   if (/\.dnnbin$/i.test(file))
     throw new UserError(`${file}: a .dnnbin holds only instructions; running it needs its DDR regions and data. Run the .dnnasm that declares them with .ddr (program packages come with the compiler)`);
   const json = optFlag(p, 'json');
-  const lp = loadProgram(file, optString(p, 'arch'), io);
+  let lp = loadProgram(file, optString(p, 'arch'), io);
   if (!lp) {
     if (json) io.out(JSON.stringify({ ok: false, error: 'the program does not assemble; see stderr' }) + '\n');
     return 1;
   }
+  if (lp.segments && lp.segments.length > 1 && optString(p, 'segment') === undefined)
+    throw new UserError(
+      `${path.basename(lp.file)} has ${lp.segments.length} segments (${lp.segments.map((x) => x.name).join(', ')}), with host layers between them that the assembly does not describe: run one with --segment NAME, or run the whole model with its host steps with dnnvm validate MODEL`,
+      { file: lp.file },
+    );
+  const loaded = lp;
+  lp = chooseSegments(loaded, p)[0]!;
   const supplied = new Map<string, SuppliedRegion>();
   const inputPath = optString(p, 'input');
   if (inputPath !== undefined) {

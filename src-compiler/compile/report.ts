@@ -7,6 +7,7 @@
 import type { Arch } from '../arch/model';
 import { programFromInstrs } from '../sim/program';
 import { simulateSteadyState, type TimingResult } from '../sim/timing';
+import { limits } from '../util/limits';
 import type { Compiled } from './compile';
 import { simLayers, simRegions } from './runtime';
 
@@ -22,9 +23,10 @@ export interface LayerReport {
   readonly cycles: number;
   readonly seconds: number;
   readonly opsPerSecond: number;
-  /** The fewest cycles the layer's work allows on its engines and the DDR (sim/timing.ts). */
+  /** The fewest cycles the layer's work allows: CONV and MISC work at their peaks, its DDR bytes at
+   * the most one core can move. */
   readonly rooflineCycles: number;
-  /** rooflineCycles / cycles (above 1 when the layer's work overlapped its neighbours'). */
+  /** rooflineCycles over the window its instructions ran in on core 0 (first start to last end). */
   readonly rooflineFraction: number;
   readonly bound: string;
 }
@@ -59,18 +61,26 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
   let status: TimingResult['status'] = 'complete';
   c.segments.forEach((seg, si) => {
     const p = programFromInstrs(seg.instrs, arch, simLayers(seg), simRegions(c));
-    const r = simulateSteadyState(p, { cores, ...(opts.isCancelled ? { isCancelled: opts.isCancelled } : {}) });
+    const r = simulateSteadyState(p, { cores, maxCycles: limits().simulatedCycles, ...(opts.isCancelled ? { isCancelled: opts.isCancelled } : {}) });
     results.push(r);
     if (r.status !== 'complete') status = r.status;
     cycles += r.period;
     instructions += seg.instrs.length;
+    // The program's roofline: each layer's (from the timing simulator: engines at peak, DDR at one
+    // core's most) summed per engine, and the cores together also cannot move more than the board's
+    // DDR: cores x bytes / DDR rate per image and core.
+    const d = arch.derived;
+    const coreRate = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle);
+    let segConv = 0;
+    let segMisc = 0;
+    let segBytes = 0;
     r.layers.forEach((l, k) => {
       const mark = seg.layers[k]!;
       const ops = mark.nodes.reduce((s, n) => s + (opsOf.get(n) ?? 0), 0);
       const secs = l.incrementalCycles / f;
-      // Against the layer's share of the program (its +cycles), so that the fractions and the
-      // total agree; a layer whose work hid under its neighbours' shows more than 100%.
-      minCycles += l.rooflineCycles;
+      segConv += l.convPeakCycles;
+      segMisc += l.miscPeakCycles;
+      segBytes += l.ddrBytes;
       layers.push({
         segment: si,
         name: mark.name,
@@ -81,10 +91,11 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
         seconds: secs,
         opsPerSecond: secs > 0 ? (ops * cores) / secs : 0,
         rooflineCycles: l.rooflineCycles,
-        rooflineFraction: l.incrementalCycles > 0 ? l.rooflineCycles / l.incrementalCycles : 0,
+        rooflineFraction: l.rooflineFraction,
         bound: l.bound,
       });
     });
+    minCycles += Math.max(segConv, segMisc, segBytes / coreRate, (cores * segBytes) / d.ddrBytesPerCycle);
   });
   const totalOps = c.lowered.ops.reduce((s, o) => s + o.ops, 0);
   const seconds = cycles / f;

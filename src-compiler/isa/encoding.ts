@@ -14,6 +14,7 @@ import {
   type FieldSpec,
   type InstrSpec,
 } from './table';
+import { limitHint, limits } from '../util/limits';
 
 /** A decoded instruction: its spec and one value per field of `spec.fields`, decoded (not value-1). */
 export interface Instr {
@@ -153,6 +154,9 @@ export function decodeProgram(words: Uint32Array): DecodeResult {
 
 /** Read a `.dnnbin` byte buffer as little-endian words; a length that is not a multiple of 4 is an error. */
 export function wordsFromBytes(bytes: Uint8Array): { words: Uint32Array; error?: string } {
+  // Even one-word instructions could not stay under the instruction limit past this size.
+  const maxWords = limits().instructions * 5;
+  if (bytes.length / 4 > maxWords) return { words: new Uint32Array(0), error: `the file is ${bytes.length} bytes, more than ${maxWords * 4}, which holds more instructions than the limit of ${limits().instructions}; ${limitHint('instructions')}` };
   const n = Math.floor(bytes.length / 4);
   const words = new Uint32Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors';
+import { resolveInside } from '../util/paths';
 import { DdrImage } from './memory';
 import type { SimProgram, SimRegion } from './program';
 
@@ -29,7 +30,7 @@ export function loadDdrImage(p: SimProgram, programFile: string, supplied: Reado
       return given.bytes;
     }
     if (r.file === undefined) return undefined;
-    const file = path.resolve(dir, r.file);
+    const file = resolveInside(dir, r.file, `region ${r.name}: file=`, at(r));
     let bytes: Uint8Array;
     try {
       bytes = fs.readFileSync(file);

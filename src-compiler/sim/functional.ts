@@ -57,9 +57,37 @@ const ACTIVATIONS = new Set([ACT_NONE, ACT_RELU, ACT_LEAKY, ACT_RELU6]);
  * a little. Beyond this, field values describe no real program and would only exhaust memory. */
 const MAX_TILE_GROUPS = 8;
 
-interface ElewInput {
+export interface ElewInput {
   readonly instr: number;
   readonly v: readonly number[];
+}
+
+/**
+ * Told before every write, for a debugger: its undo log copies what is about to be overwritten, and its
+ * data breakpoints see which instruction writes where. `bank` gets the global address index (as in
+ * BankMemory.init: addrBase[bank] + address), `ddr` a byte range of a region's data.
+ */
+export interface WriteObserver {
+  bank(instr: number, globalAddr: number): void;
+  ddr(instr: number, region: DdrRegionImage, offset: number, bytes: number): void;
+}
+
+/**
+ * The machine's state besides bank and DDR contents: the latest INITs, the ELEWINIT queue and the
+ * counters. With the memories, it is all that decides what the next instruction computes.
+ */
+export interface MachineRegisters {
+  readonly pc: number;
+  readonly executed: number;
+  readonly macs: number;
+  readonly problems: number;
+  readonly errors: number;
+  readonly convInit: readonly number[] | undefined;
+  readonly poolInit: readonly number[] | undefined;
+  readonly dwInit: readonly number[] | undefined;
+  readonly elewQueue: readonly ElewInput[];
+  readonly uninitReported: number;
+  readonly emptyRegionsReported: readonly DdrRegionImage[];
 }
 
 /**
@@ -75,6 +103,8 @@ export class FunctionalMachine {
   private errors = 0;
   private readonly maxProblems: number;
   private readonly races?: RaceChecker;
+  /** Told before every bank and DDR write (a debugger's undo log and data breakpoints). */
+  observer: WriteObserver | undefined;
   private readonly deps: DepAnalysis;
   private convInit?: readonly number[];
   private poolInit?: readonly number[];
@@ -125,7 +155,20 @@ export class FunctionalMachine {
     const p = this.program;
     if (this.pc >= p.count || this.errors >= this.maxProblems) return false;
     if (this.options.isCancelled && (this.pc & 63) === 0 && this.options.isCancelled()) throw new CancelledError();
-    const i = this.pc++;
+    this.execute(this.pc++);
+    return this.pc < p.count && this.errors < this.maxProblems;
+  }
+
+  /**
+   * Execute instruction `i` now, whatever pc is (pc does not move): a debugger runs the instructions in
+   * the order the timing simulation starts them. The caller keeps each engine's instructions in program
+   * order (INIT state and the ELEWINIT queue belong to their engine) and every token taker after its
+   * giver. (A machine that executes an instruction twice, as a debugger replaying from a checkpoint
+   * does, runs without the race checker: it would take the replay for races.)
+   */
+  execute(i: number): void {
+    const p = this.program;
+    if (i < 0 || i >= p.count) throw new RangeError(`instruction ${i} is outside the program (0..${p.count - 1})`);
     const ins = p.instrs[i]!;
     const v = ins.values;
     try {
@@ -167,7 +210,41 @@ export class FunctionalMachine {
       if (!(e instanceof Abort)) throw e;
     }
     this.executed++;
-    return this.pc < p.count && this.errors < this.maxProblems;
+  }
+
+  /** The state besides the memories, to restore with restoreRegisters (the arrays are not copied:
+   * the machine never changes an INIT's values in place). */
+  saveRegisters(): MachineRegisters {
+    return {
+      pc: this.pc,
+      executed: this.executed,
+      macs: this.macs,
+      problems: this.problems.length,
+      errors: this.errors,
+      convInit: this.convInit,
+      poolInit: this.poolInit,
+      dwInit: this.dwInit,
+      elewQueue: [...this.elewQueue],
+      uninitReported: this.uninitReported,
+      emptyRegionsReported: [...this.emptyRegionsReported],
+    };
+  }
+
+  /** Back to saved registers; problems found since are dropped. The caller restores the memories. */
+  restoreRegisters(r: MachineRegisters): void {
+    this.pc = r.pc;
+    this.executed = r.executed;
+    this.macs = r.macs;
+    this.problems.length = Math.min(this.problems.length, r.problems);
+    this.errors = r.errors;
+    this.convInit = r.convInit;
+    this.poolInit = r.poolInit;
+    this.dwInit = r.dwInit;
+    this.elewQueue.length = 0;
+    this.elewQueue.push(...r.elewQueue);
+    this.uninitReported = r.uninitReported;
+    this.emptyRegionsReported.clear();
+    for (const x of r.emptyRegionsReported) this.emptyRegionsReported.add(x);
   }
 
   result(): FunctionalResult {
@@ -252,9 +329,11 @@ export class FunctionalMachine {
     const ab = b.addrBase[id]!;
     const data = b.data;
     const races = this.races;
+    const observer = this.observer;
     let a = addr % depth;
     for (let k = 0; k < n; ) {
       const g = ab + a;
+      if (observer) observer.bank(i, g);
       if (races) races.write(i, g);
       b.init[g] = 1;
       const dst = bb + a * w;
@@ -391,6 +470,7 @@ export class FunctionalMachine {
         pix[0] = wantValue ? pix[best]! : int8(best);
         n = 1;
       }
+      if (this.observer) this.observer.ddr(i, region, dst, n);
       region.data.set(pix.subarray(0, n), dst);
       if (region.init) region.init.fill(1, dst, dst + n);
       if (this.races) this.races.ddrWrite(i, region, dst, n);

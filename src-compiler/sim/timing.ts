@@ -87,7 +87,10 @@ export interface LayerTiming {
   readonly opsPerSecond: number;
   /** MACs / (cycles x PP x ICP x OCP): the MAC array's use. */
   readonly utilization: number;
-  /** The fewest cycles the layer's work allows: max(CONV work / CONV peak, MISC work / MISC peak, DDR bytes / DDR share of a core). */
+  /** The layer's CONV and MISC work in cycles at their engines' peak rates. */
+  readonly convPeakCycles: number;
+  readonly miscPeakCycles: number;
+  /** The fewest cycles the layer's work allows: max(convPeakCycles, miscPeakCycles, DDR bytes at the most one core can move). */
   readonly rooflineCycles: number;
   readonly rooflineFraction: number;
   readonly bound: Bound;
@@ -742,9 +745,11 @@ function summarize(
   const seconds = cycles / f;
   const engines = ENGINES.map((name, e) => ({ engine: name, instructions: graph.queues[e]!.length, busyCycles: busy[e]!, utilization: period > 0 ? busy[e]! / period : 0 }));
 
-  // Per layer, on core 0. A core's share of DDR: its AXI ports, or an equal share of the board's DDR.
+  // Per layer, on core 0. The roofline is a true lower bound on the layer's span: DDR bytes at the
+  // most one core can ever move (its AXI ports, or the whole board's DDR when the other cores are
+  // between transfers, as they are in the staggered steady state), not an equal share.
   const rec = times[0]!.rec;
-  const ddrShare = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle / N);
+  const ddrShare = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle);
   let completedSoFar = clock.imageStart0;
   for (let i = 0; i < Math.min(n, p.layers[0]?.first ?? n); i++) completedSoFar = Math.max(completedSoFar, rec[2 * i + END]!);
   const layers: LayerTiming[] = [];
@@ -773,6 +778,8 @@ function summarize(
       ddrBytes: lbytes,
       opsPerSecond: span > 0 ? (lops * N * f) / span : 0,
       utilization: span > 0 ? lm / (span * peakMacs) : 0,
+      convPeakCycles: convPeak,
+      miscPeakCycles: miscPeak,
       rooflineCycles: roofline,
       rooflineFraction: span > 0 ? roofline / span : 0,
       bound,

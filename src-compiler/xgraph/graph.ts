@@ -2,7 +2,8 @@
 // order with cycle detection, and the queries passes need (producer, consumers).
 
 import { UserError } from '../util/errors';
-import { inferShapes, MAX_ELEMENTS, numel, sameShape, ShapeError, shapeText, type Shape } from './shapes';
+import { limitHint } from '../util/limits';
+import { inferShapes, maxElements, numel, sameShape, ShapeError, shapeText, type Shape } from './shapes';
 import type { DType, Origin, WeightInit, XGraph, XNode, XTensor } from './types';
 
 /** The UserError for a problem with one node: located at the node's origin, naming it and its type. */
@@ -19,8 +20,8 @@ function checkSize(shape: Shape, what: string, origin?: Origin, file?: string): 
     const msg = `${what} has an invalid shape ${shapeText(shape)}`;
     throw origin ? nodeError(origin, msg) : new UserError(msg, { file });
   }
-  if (numel(shape) > MAX_ELEMENTS) {
-    const msg = `${what} ${shapeText(shape)} has ${numel(shape)} elements, more than the ${MAX_ELEMENTS} supported`;
+  if (numel(shape) > maxElements()) {
+    const msg = `${what} ${shapeText(shape)} has ${numel(shape)} elements, more than the limit of ${maxElements()}; ${limitHint('tensorElements')}`;
     throw origin ? nodeError(origin, msg) : new UserError(msg, { file });
   }
 }

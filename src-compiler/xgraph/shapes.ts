@@ -4,10 +4,13 @@
 
 import type { ConvAttrs, PoolAttrs, XNode } from './types';
 
+import { limits } from '../util/limits';
+
 export class ShapeError extends Error {}
 
 /** The largest tensor any frontend accepts, in elements: 2^31 - 1 (typed arrays index with int32). */
-export const MAX_ELEMENTS = 2 ** 31 - 1;
+/** Elements of one tensor at most (util/limits.ts: tensorElements, a setting). */
+export const maxElements = (): number => limits().tensorElements;
 
 export type Shape = readonly number[];
 

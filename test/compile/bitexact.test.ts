@@ -54,6 +54,9 @@ describe('bit-exact on ZU2 and ZU9, optimized and naive', () => {
           const t = simulateCompiled(c);
           expect(t.status, `${archName} ${mode}: the timing simulation finishes (no deadlock)`).toBe('complete');
           expect(t.segments.flatMap((s) => s.problems).filter((p) => p.code === 'unbalanced-tokens'), 'no token is left over').toEqual([]);
+          // Physics: no layer beats its roofline in the window it ran in, nor the program its own.
+          for (const l of t.layers) expect(l.rooflineFraction, `${archName} ${mode} ${l.name}`).toBeLessThanOrEqual(1 + 1e-9);
+          expect(t.rooflineFraction).toBeLessThanOrEqual(1 + 1e-9);
           cycles[mode] = t.cycles;
           lines.push(`${archName} ${mode}: ${v.layersChecked} layers bit-exact, ${c.segments.reduce((s, x) => s + x.instrs.length, 0)} instructions, ${(t.seconds * 1e3).toFixed(2)} ms per image`);
         }
@@ -61,5 +64,5 @@ describe('bit-exact on ZU2 and ZU9, optimized and naive', () => {
         expect(cycles['optimized']!, `${archName}: optimized vs naive`).toBeLessThanOrEqual(cycles['naive']! * 1.02);
       }
       console.log(`${name}\n  ${lines.join('\n  ')}`);
-    });
+    }, 600_000);
 });

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { UserError } from '../../util/errors';
 import { isMessage, parsePrototext, PrototextError, type PtEntry, type PtMessage, type PtScalar } from '../../util/prototext';
 import { GraphBuilder } from '../../xgraph/graph';
-import { MAX_ELEMENTS, numel, shapeText, type Shape } from '../../xgraph/shapes';
+import { maxElements, numel, shapeText, type Shape } from '../../xgraph/shapes';
 import type { Origin, XGraph, XNode } from '../../xgraph/types';
 import { DEFAULT_WEIGHT_SEED, initFor, type WeightRole } from '../../xgraph/weights';
 import { caffeType, V1_LAYER_CODES, V1_LAYER_TYPES, type PbBlob, type PbNet } from './schema';
@@ -71,7 +71,7 @@ export function readCaffemodel(file: string): Map<string, Blob[]> {
       blobs.map((b, i) => {
         const shape = b.shape ? b.shape.dim.map((d) => (typeof d === 'number' ? d : d.toNumber())) : [b.num, b.channels, b.height, b.width];
         const n = numel(shape);
-        if (shape.some((d) => !Number.isSafeInteger(d) || d < 0) || n > MAX_ELEMENTS)
+        if (shape.some((d) => !Number.isSafeInteger(d) || d < 0) || n > maxElements())
           throw new UserError(`layer '${name}' blob ${i} declares an invalid shape ${shapeText(shape)}`, { file });
         const src = b.data.length ? b.data : b.double_data;
         if (src.length !== n) throw new UserError(`layer '${name}' blob ${i} has ${src.length} values but its shape ${shapeText(shape)} needs ${n}`, { file });

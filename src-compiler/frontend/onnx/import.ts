@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import { UserError } from '../../util/errors';
 import { GraphBuilder, nodeError, topoOrder } from '../../xgraph/graph';
-import { inferShapes, MAX_ELEMENTS, numel, ShapeError, shapeText, type Shape } from '../../xgraph/shapes';
+import { limitHint } from '../../util/limits';
+import { inferShapes, maxElements, numel, ShapeError, shapeText, type Shape } from '../../xgraph/shapes';
 import type { Origin, Pads4, ResizeAttrs, XGraph, XNode } from '../../xgraph/types';
 import { constFloat, DEFAULT_WEIGHT_SEED, initFor, type WeightRole } from '../../xgraph/weights';
 import { evalNode } from '../../ref/float';
@@ -367,7 +368,7 @@ class OnnxContext {
   }
 
   defineFill(n: PbNode, name: string, f: PendingFill): void {
-    if (numel(f.shape) > MAX_ELEMENTS) throw this.err(n, `shape [${f.shape.join(',')}] has more than ${MAX_ELEMENTS} elements`);
+    if (numel(f.shape) > maxElements()) throw this.err(n, `shape [${f.shape.join(',')}] has more than ${maxElements()} elements, the limit; ${limitHint('tensorElements')}`);
     this.fills.set(name, f);
   }
 

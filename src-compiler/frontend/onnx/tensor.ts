@@ -5,7 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../util/errors';
-import { MAX_ELEMENTS, shapeText } from '../../xgraph/shapes';
+import { resolveInside } from '../../util/paths';
+import { maxElements, shapeText } from '../../xgraph/shapes';
+import { limitHint } from '../../util/limits';
 import { ONNX_DTYPE, ONNX_DTYPE_NAME, type Int64, type PbTensor } from './schema';
 
 export function int64(v: Int64 | undefined | null): number {
@@ -49,16 +51,7 @@ function externalBytes(t: PbTensor, modelFile: string, expected: number): Uint8A
   const kv = new Map(t.external_data.map((e) => [e.key, e.value]));
   const loc = kv.get('location');
   if (!loc) throw new UserError(`tensor '${t.name}' has external data without a location`, { file: modelFile });
-  const dir = fs.realpathSync(path.dirname(path.resolve(modelFile)));
-  const target = path.resolve(dir, loc);
-  let real: string;
-  try {
-    real = fs.realpathSync(target);
-  } catch {
-    throw new UserError(`tensor '${t.name}': external data file '${loc}' not found beside the model`, { file: modelFile });
-  }
-  if (path.isAbsolute(loc) || (real !== dir && !real.startsWith(dir + path.sep)))
-    throw new UserError(`tensor '${t.name}': external data file '${loc}' is outside the model's folder; only files inside it are read`, { file: modelFile });
+  const real = resolveInside(path.dirname(path.resolve(modelFile)), loc, `tensor '${t.name}': external data file`, { file: modelFile });
   const offset = Number(kv.get('offset') ?? '0');
   const length = kv.has('length') ? Number(kv.get('length')) : expected;
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0)
@@ -81,7 +74,7 @@ export function readTensor(t: PbTensor, modelFile: string, what = `tensor '${t.n
   const shape = t.dims.map(int64);
   if (shape.some((d) => d < 0)) throw new UserError(`${what} has negative dims ${shapeText(shape)}`, { file: modelFile });
   const n = shape.reduce((a, b) => a * b, 1);
-  if (n > MAX_ELEMENTS) throw new UserError(`${what} declares ${n} elements ${shapeText(shape)}, more than the ${MAX_ELEMENTS} supported`, { file: modelFile });
+  if (n > maxElements()) throw new UserError(`${what} declares ${n} elements ${shapeText(shape)}, more than the limit of ${maxElements()}; ${limitHint('tensorElements')}`, { file: modelFile });
   const dt = t.data_type;
   const bytes = ELEM_BYTES[dt];
   if (bytes === undefined || dt === ONNX_DTYPE.BOOL || dt === ONNX_DTYPE.UINT8 || dt === ONNX_DTYPE.INT8)

@@ -24,9 +24,13 @@ export function badProgram(): string {
   return good.replace(PLANTED.from, PLANTED.to);
 }
 
-/** Create `dir` holding both programs. */
+/** The data files the program's `.ddr` regions name (file="..."): without them its functional check cannot run. */
+export const DATA_FILES = ['conv3x3.input.bin', 'conv3x3.weights.bin', 'conv3x3.bias.bin'];
+
+/** Create `dir` holding both programs and their data. */
 export function writeWorkspace(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, GOOD_FILE), goodProgram());
   fs.writeFileSync(path.join(dir, BAD_FILE), badProgram());
+  for (const f of DATA_FILES) fs.copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
 }

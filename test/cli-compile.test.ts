@@ -1,0 +1,81 @@
+// `dnnvm compile` and `dnnvm validate` end to end through main(): the BRIEF section 5 contract (JSON
+// keys, exit codes), the package it writes, and that no hand edit and no existing file is ever lost.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src-compiler/cli/main';
+import type { CliIO } from '../src-compiler/cli/io';
+import { sharedModel } from './support/models';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-cli-compile-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: dir, interactive: false };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+const lenet = sharedModel('caffe/lenet.prototxt');
+
+describe('dnnvm compile', () => {
+  it('writes the package and prints the per-layer table and totals', async () => {
+    const r = await run(['compile', lenet, '--arch', 'ZU2', '-o', 'pkg']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^layer +group +ops +cycles +latency +ops\/s +roofline +bound/);
+    expect(r.out).toMatch(/total: [\d,]+ cycles = [\d.]+ ms per image, [\d.]+ images\/s/);
+    for (const f of ['lenet.dnnasm', 'lenet.dnnbin', 'lenet.weights.bin', 'lenet.input.bin', 'lenet.manifest.json']) expect(fs.existsSync(path.join(dir, 'pkg', f)), f).toBe(true);
+  });
+
+  it('--json prints one document with the contract keys', async () => {
+    const r = await run(['compile', lenet, '--arch', 'ZU9', '--naive', '-o', 'pkg-naive', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ arch: 'ZU9', mode: 'naive', cores: 3 });
+    expect(j.layers.length).toBeGreaterThan(0);
+    expect(Object.keys(j.layers[0])).toEqual(expect.arrayContaining(['name', 'group', 'ops', 'cycles', 'seconds', 'opsPerSecond', 'rooflineFraction', 'bound']));
+  });
+
+  it('keeps a hand-edited assembly: refuses to compile over it, names the file and what to do; --force replaces it', async () => {
+    const asm = path.join(dir, 'pkg', 'lenet.dnnasm');
+    const edited = fs.readFileSync(asm, 'utf8').replace('\n', '\n; tuned by hand\n');
+    fs.writeFileSync(asm, edited);
+    const before = fs.readdirSync(path.join(dir, 'pkg')).map((f) => [f, fs.readFileSync(path.join(dir, 'pkg', f)).toString('base64')]);
+    const r = await run(['compile', lenet, '--arch', 'ZU2', '-o', 'pkg']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/pkg\/lenet\.dnnasm.*differs from the assembly dnnvm wrote there \(it was edited since\); it is not replaced\..*--force/);
+    // Nothing in the package changed.
+    expect(fs.readdirSync(path.join(dir, 'pkg')).map((f) => [f, fs.readFileSync(path.join(dir, 'pkg', f)).toString('base64')])).toEqual(before);
+    const forced = await run(['compile', lenet, '--arch', 'ZU2', '-o', 'pkg', '--force']);
+    expect(forced.code).toBe(0);
+    expect(fs.readFileSync(asm, 'utf8')).not.toContain('tuned by hand');
+  });
+
+  it('a failed compile leaves the existing package untouched and says what is wrong, where', async () => {
+    const bad = path.join(dir, 'lenet.prototxt');
+    fs.writeFileSync(bad, fs.readFileSync(lenet, 'utf8').replace('num_output: 20', 'num_output: twenty'));
+    fs.mkdirSync(path.join(dir, 'bad'), { recursive: true });
+    fs.copyFileSync(path.join(dir, 'pkg', 'lenet.dnnasm'), path.join(dir, 'bad', 'lenet.dnnasm'));
+    const r = await run(['compile', bad, '-o', 'bad', '--force']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/lenet\.prototxt:\d+:\d+: error: /);
+    expect(fs.readdirSync(path.join(dir, 'bad'))).toEqual(['lenet.dnnasm']);
+  });
+});
+
+describe('dnnvm validate', () => {
+  it('reports bit-exactness against the integer reference and agreement with float', async () => {
+    const r = await run(['validate', lenet, '--arch', 'ZU2', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.bitExact).toBe(true);
+    expect(j.mismatches).toEqual([]);
+    expect(j.layersChecked).toBeGreaterThan(2);
+    expect(j.float.outputs[0].cosine).toBeGreaterThan(0.9);
+  });
+});
