@@ -690,12 +690,25 @@ function markNotRun(st: EventState): void {
   }
 }
 
+/** Where layerTotals() writes each sum in its out array. */
+const LT_MACS = 0;
+const LT_OPS = 1;
+const LT_BYTES = 2;
+const LT_CONV_PEAK = 3;
+const LT_MISC_PEAK = 4;
+const LT_LO = 5;
+const LT_HI = 6;
+
 /**
- * Sums over a layer's instructions [first, end): MACs, ops, DDR bytes, CONV and MISC cycles at their
- * peak rates, and core 0's first start (Infinity if none started) and last end. Kept apart from
- * summarize(), which allocates the report, as a small loop over flat arrays that V8 optimizes at once.
+ * Sums over a layer's instructions [first, end) into out (at the LT_ indices): MACs, ops, DDR bytes,
+ * CONV and MISC cycles at their peak rates, and core 0's first start (Infinity if none started) and
+ * last end. Kept apart from summarize(), which allocates the report, as a small loop over flat arrays
+ * that V8 optimizes at once. The sums go out through a typed array rather than a returned object: the
+ * object's fields change representation between runs (small integers, doubles, Infinity), and each
+ * change deoptimized this function at its return, so that the next run's loop (over every instruction
+ * of a one-layer program) started again in the interpreter.
  */
-function layerTotals(arch: Arch, costs: InstrCosts, graph: DepGraph, rec: Float64Array, first: number, end: number) {
+function layerTotals(arch: Arch, costs: InstrCosts, graph: DepGraph, rec: Float64Array, first: number, end: number, out: Float64Array): void {
   const { macs, ops, bytes } = costs;
   const { engine, opcode } = graph;
   let lo = Infinity;
@@ -716,7 +729,13 @@ function layerTotals(arch: Arch, costs: InstrCosts, graph: DepGraph, rec: Float6
     if (st >= 0 && st < lo) lo = st;
     if (rec[2 * i + END]! > hi) hi = rec[2 * i + END]!;
   }
-  return { lm, lops, lbytes, convPeak, miscPeak, lo, hi };
+  out[LT_MACS] = lm;
+  out[LT_OPS] = lops;
+  out[LT_BYTES] = lbytes;
+  out[LT_CONV_PEAK] = convPeak;
+  out[LT_MISC_PEAK] = miscPeak;
+  out[LT_LO] = lo;
+  out[LT_HI] = hi;
 }
 
 function summarize(
@@ -753,10 +772,18 @@ function summarize(
   let completedSoFar = clock.imageStart0;
   for (let i = 0; i < Math.min(n, p.layers[0]?.first ?? n); i++) completedSoFar = Math.max(completedSoFar, rec[2 * i + END]!);
   const layers: LayerTiming[] = [];
+  const totals = new Float64Array(7);
   for (const l of p.layers) {
     const first = Math.min(l.first, n);
     const end = Math.min(l.end, n);
-    const { lm, lops, lbytes, convPeak, miscPeak, hi, lo: firstStart } = layerTotals(arch, costs, graph, rec, first, end);
+    layerTotals(arch, costs, graph, rec, first, end, totals);
+    const lm = totals[LT_MACS]!;
+    const lops = totals[LT_OPS]!;
+    const lbytes = totals[LT_BYTES]!;
+    const convPeak = totals[LT_CONV_PEAK]!;
+    const miscPeak = totals[LT_MISC_PEAK]!;
+    const firstStart = totals[LT_LO]!;
+    const hi = totals[LT_HI]!;
     const lo = firstStart === Infinity ? hi : firstStart;
     const span = Math.max(0, hi - lo);
     const incremental = Math.max(0, hi - completedSoFar);
