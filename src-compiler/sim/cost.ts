@@ -49,98 +49,134 @@ export function instructionCosts(p: SimProgram): InstrCosts {
   const bytes = new Float64Array(n);
   const macs = new Float64Array(n);
   const ops = new Float64Array(n);
-  const problems: SimProblem[] = [];
+  const totals = new Float64Array(3);
+  const noInit: number[] = [];
+  // Bytes per address of each bank id (the configuration's ICP for ids the architecture lacks: the
+  // functional simulator and the assembler report those; timing only needs a width).
+  const width = Int32Array.from({ length: 64 }, (_, id) => arch.bankGroupOf[id]?.width ?? dpu.icp);
+  fillCosts(p.instrs, n, dpu, dpu.initCycles, width, kind, cycles, bytes, macs, ops, totals, noInit);
+  const problems: SimProblem[] = noInit.map((i) => {
+    const init = INIT_OF[p.instrs[i]!.spec.opcode]!;
+    return {
+      severity: 'error',
+      code: 'no-init',
+      instr: i,
+      message: `${described(p, i)} has no ${init} before it, so its kernel, strides and shifts are unset: add a ${init} earlier in the program`,
+    };
+  });
+  return { kind, cycles, bytes, macs, ops, totalMacs: totals[0]!, totalOps: totals[1]!, totalBytes: totals[2]!, problems };
+}
+
+/** The INIT an instruction's costs need. */
+const INIT_OF: Readonly<Record<number, string>> = { [OP.CONV]: 'CONVINIT', [OP.DPTWISE]: 'DWINIT', [OP.POOL]: 'POOLINIT' };
+
+/**
+ * The loop of instructionCosts, apart from its allocations. Each run of a simulator calls it once, so
+ * how soon V8 runs it optimized matters as much as the code: V8 compiles a small loop function over
+ * plain arrays quickly, and keeps its code when nothing in it was left unvisited by the interpreter.
+ * Hence the shape: parameters only before the loop (code there runs before V8 collects type feedback
+ * on a function's first call), and each case computes its costs into locals that one set of stores
+ * after the switch writes (a store only an INIT at the very start of a program reaches would have no
+ * feedback either). Writes each instruction's costs, the sums (totals: MACs, ops, bytes) and the
+ * instructions that lack their INIT (noInit).
+ */
+function fillCosts(
+  instrs: SimProgram['instrs'],
+  n: number,
+  dpu: Arch['dpu'],
+  initCycles: number,
+  width: Int32Array,
+  kind: Uint8Array,
+  cycles: Float64Array,
+  bytes: Float64Array,
+  macs: Float64Array,
+  ops: Float64Array,
+  totals: Float64Array,
+  noInit: number[],
+): void {
   let totalMacs = 0;
   let totalOps = 0;
   let totalBytes = 0;
   let convInit: number[] | undefined;
   let poolInit: number[] | undefined;
   let dwInit: number[] | undefined;
-  // Bytes per address of each bank id (the configuration's ICP for ids the architecture lacks: the
-  // functional simulator and the assembler report those; timing only needs a width).
-  const width = Int32Array.from({ length: 64 }, (_, id) => arch.bankGroupOf[id]?.width ?? dpu.icp);
-  const missing = (i: number, init: string) =>
-    problems.push({
-      severity: 'error',
-      code: 'no-init',
-      instr: i,
-      message: `${described(p, i)} has no ${init} before it, so its kernel, strides and shifts are unset: add a ${init} earlier in the program`,
-    });
-
   for (let i = 0; i < n; i++) {
-    const ins = p.instrs[i]!;
+    const ins = instrs[i]!;
     const v = ins.values;
+    let k = FIXED;
+    let c = 0;
+    let b = 0;
+    let m = 0;
+    let o = 0;
     switch (ins.spec.opcode) {
       case OP.LOAD: {
         const len = v[LOAD.length]!;
         const ch = v[LOAD.channel]!;
-        const bankCycles = len * Math.ceil(ch / width[v[LOAD.bank_id]! & 63]!);
-        cycles[i] = bankCycles;
-        if (v[LOAD.broadcast] === 7) kind[i] = FIXED;
-        else {
-          kind[i] = DDR;
-          bytes[i] = len * ch;
+        c = len * Math.ceil(ch / width[v[LOAD.bank_id]! & 63]!);
+        if (v[LOAD.broadcast] !== 7) {
+          k = DDR;
+          b = len * ch;
         }
         break;
       }
       case OP.SAVE: {
         const len = v[SAVE.length]!;
         const ch = v[SAVE.channel]!;
-        kind[i] = DDR;
-        cycles[i] = v[SAVE.const_en] ? 0 : len * Math.ceil(ch / width[v[SAVE.bank_id]! & 63]!);
-        bytes[i] = v[SAVE.argmax]! & 2 ? len : len * ch;
+        k = DDR;
+        c = v[SAVE.const_en] ? 0 : len * Math.ceil(ch / width[v[SAVE.bank_id]! & 63]!);
+        b = v[SAVE.argmax]! & 2 ? len : len * ch;
         break;
       }
       case OP.CONVINIT:
         convInit = v;
-        cycles[i] = dpu.initCycles;
+        c = initCycles;
         break;
       case OP.POOLINIT:
         poolInit = v;
-        cycles[i] = dpu.initCycles;
+        c = initCycles;
         break;
       case OP.DWINIT:
         dwInit = v;
-        cycles[i] = dpu.initCycles;
+        c = initCycles;
         break;
       case OP.ELEWINIT:
-        cycles[i] = dpu.initCycles;
+        c = initCycles;
         break;
       case OP.CONV: {
-        if (!convInit) missing(i, 'CONVINIT');
+        if (!convInit) noInit.push(i);
         const kh = convInit ? convInit[CONVINIT.kernel_h]! : 1;
         const kw = convInit ? convInit[CONVINIT.kernel_w]! : 1;
         const vpp = convInit ? convInit[CONVINIT.valid_pixel_parallel]! : dpu.pp;
         const len = v[CONV.length]!;
         const cg = v[CONV.channel_group]!;
         const ic = Math.max(0, cg * dpu.icp - v[CONV.channel_offset]!);
-        cycles[i] = len * kh * kw * cg + dpu.convPipelineCycles;
-        macs[i] = vpp * len * dpu.ocp * kh * kw * ic;
-        ops[i] = 2 * macs[i]!;
+        c = len * kh * kw * cg + dpu.convPipelineCycles;
+        m = vpp * len * dpu.ocp * kh * kw * ic;
+        o = 2 * m;
         break;
       }
       case OP.DPTWISE: {
-        if (!dwInit) missing(i, 'DWINIT');
+        if (!dwInit) noInit.push(i);
         const kh = dwInit ? dwInit[DWINIT.kernel_h]! : 1;
         const kw = dwInit ? dwInit[DWINIT.kernel_w]! : 1;
         const vpp = dwInit ? dwInit[DWINIT.valid_pixel_parallel]! : dpu.dwPP;
         const len = v[DPTWISE.length]!;
         const channels = v[DPTWISE.channel_group]! * dpu.icp;
-        cycles[i] = Math.ceil(vpp / dpu.dwPP) * len * kh * kw * Math.ceil(channels / dpu.miscCP) + dpu.miscPipelineCycles;
-        macs[i] = vpp * len * Math.max(0, channels - v[DPTWISE.channel_offset]!) * kh * kw;
-        ops[i] = 2 * macs[i]!;
+        c = Math.ceil(vpp / dpu.dwPP) * len * kh * kw * Math.ceil(channels / dpu.miscCP) + dpu.miscPipelineCycles;
+        m = vpp * len * Math.max(0, channels - v[DPTWISE.channel_offset]!) * kh * kw;
+        o = 2 * m;
         break;
       }
       case OP.POOL: {
-        if (!poolInit) missing(i, 'POOLINIT');
+        if (!poolInit) noInit.push(i);
         const reduce = poolInit !== undefined && poolInit[POOLINIT.pool_type] === 2;
         const kh = reduce ? v[POOL.downsample_kernel_h]! : poolInit ? poolInit[POOLINIT.kernel_h]! : 1;
         const kw = reduce ? v[POOL.downsample_kernel_w]! : poolInit ? poolInit[POOLINIT.kernel_w]! : 1;
         const vpp = poolInit ? poolInit[POOLINIT.valid_pixel_parallel]! : dpu.poolPP;
         const len = v[POOL.length]!;
         const channels = v[POOL.channel_group]! * dpu.icp;
-        cycles[i] = Math.ceil(vpp / dpu.poolPP) * len * kh * kw * Math.ceil(channels / dpu.miscCP) + dpu.miscPipelineCycles;
-        ops[i] = vpp * len * channels * kh * kw;
+        c = Math.ceil(vpp / dpu.poolPP) * len * kh * kw * Math.ceil(channels / dpu.miscCP) + dpu.miscPipelineCycles;
+        o = vpp * len * channels * kh * kw;
         break;
       }
       case OP.ELEW: {
@@ -148,18 +184,25 @@ export function instructionCosts(p: SimProgram): InstrCosts {
         const len = v[ELEW.length]!;
         const num = v[ELEW.num]!;
         const channels = v[ELEW.channel_group]! * dpu.icp;
-        cycles[i] = Math.ceil(vpp / dpu.elewPP) * len * num * Math.ceil(channels / dpu.miscCP) + dpu.miscPipelineCycles;
-        ops[i] = vpp * len * channels * num;
+        c = Math.ceil(vpp / dpu.elewPP) * len * num * Math.ceil(channels / dpu.miscCP) + dpu.miscPipelineCycles;
+        o = vpp * len * channels * num;
         break;
       }
       case OP.END:
         break;
     }
-    totalMacs += macs[i]!;
-    totalOps += ops[i]!;
-    totalBytes += bytes[i]!;
+    kind[i] = k;
+    cycles[i] = c;
+    bytes[i] = b;
+    macs[i] = m;
+    ops[i] = o;
+    totalMacs += m;
+    totalOps += o;
+    totalBytes += b;
   }
-  return { kind, cycles, bytes, macs, ops, totalMacs, totalOps, totalBytes, problems };
+  totals[0] = totalMacs;
+  totals[1] = totalOps;
+  totals[2] = totalBytes;
 }
 
 /** A DDR transfer's bank side in bytes per cycle: bytes over the bank-side cycles (Infinity without one). */

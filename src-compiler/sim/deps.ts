@@ -35,32 +35,51 @@ export interface DepGraph {
 
 export function buildDepGraph(p: SimProgram): DepGraph {
   const n = p.count;
+  const E = ENGINE_COUNT;
   const engine = new Uint8Array(n);
   const opcode = new Uint8Array(n);
   const dpdon = new Uint8Array(n);
   const dpdby = new Uint8Array(n);
   const seq = new Int32Array(n);
-  const sizes = new Int32Array(ENGINE_COUNT);
-  const gives = new Int32Array(ENGINE_COUNT * ENGINE_COUNT);
+  const sizes = new Int32Array(E);
+  // Instructions per engine and dpdby mask: the tokens each counter is given follow from these.
+  const byMask = new Int32Array(E * 16);
+  readHeaders(p.instrs, n, engine, opcode, dpdon, dpdby, seq, sizes, byMask);
+  const gives = new Int32Array(E * E);
+  for (let e = 0; e < E; e++)
+    for (let mask = 1; mask < 16; mask++) for (let b = 0; b < E; b++) if (mask & (1 << b)) gives[e * E + b]! += byMask[e * 16 + mask]!;
+  const queues = Array.from({ length: E }, (_, e) => new Int32Array(sizes[e]!));
+  fillQueues(engine, seq, n, queues);
+  return { count: n, engine, opcode, dpdon, dpdby, queues, seq, gives };
+}
+
+// The two loops of buildDepGraph, apart from its allocations and with nothing but parameters before
+// the loop: the simulators call them once per run, and V8 optimizes such small loop functions soon
+// and for good (see fillCosts in cost.ts).
+
+/** Each instruction's engine, opcode and masks, its position in its engine's queue, and the count of
+ * each engine's instructions (sizes) and of each engine's instructions by dpdby mask (byMask). */
+function readHeaders(instrs: SimProgram['instrs'], n: number, engine: Uint8Array, opcode: Uint8Array, dpdon: Uint8Array, dpdby: Uint8Array, seq: Int32Array, sizes: Int32Array, byMask: Int32Array): void {
   for (let i = 0; i < n; i++) {
-    const ins = p.instrs[i]!;
+    const ins = instrs[i]!;
     const e = engineOf(ins);
+    const by = ins.values[DPDBY]!;
     engine[i] = e;
     opcode[i] = ins.spec.opcode;
     dpdon[i] = ins.values[DPDON]!;
-    const by = ins.values[DPDBY]!;
     dpdby[i] = by;
     if (e === CTRL) continue;
     seq[i] = sizes[e]!++;
-    for (let b = 0; b < ENGINE_COUNT; b++) if (by & (1 << b)) gives[e * ENGINE_COUNT + b]!++;
+    byMask[e * 16 + (by & 15)]!++;
   }
-  const queues = Array.from({ length: ENGINE_COUNT }, (_, e) => new Int32Array(sizes[e]!));
-  const fill = new Int32Array(ENGINE_COUNT);
+}
+
+/** Each engine's instructions in program order. */
+function fillQueues(engine: Uint8Array, seq: Int32Array, n: number, queues: Int32Array[]): void {
   for (let i = 0; i < n; i++) {
     const e = engine[i]!;
-    if (e !== CTRL) queues[e]![fill[e]!++] = i;
+    if (e !== CTRL) queues[e]![seq[i]!] = i;
   }
-  return { count: n, engine, opcode, dpdon, dpdby, queues, seq, gives };
 }
 
 export interface DepAnalysis {
