@@ -49,30 +49,8 @@ export interface XGraphParams {
   /** A .dnnasm document (its package's manifest gives the graph) or a model file. */
   readonly uri: string;
 }
-export interface XGraphNode {
-  readonly id: string;
-  readonly op: string;
-  readonly device: 'dpu' | 'cpu';
-  /** Why the node runs on the CPU. */
-  readonly reason?: string;
-  /** Output shape. */
-  readonly shape: readonly number[];
-  /** Fusion group id, if fused. */
-  readonly group?: string;
-  /** Cycles of the layer marker that holds the node (shared by a fused group's nodes), if simulated. */
-  readonly cycles?: number;
-  readonly ops?: number;
-  /** 0-based line of the layer marker in the assembly. */
-  readonly asmLine?: number;
-  readonly origin: { readonly file: string; readonly name: string; readonly line?: number };
-}
-export interface XGraphResult {
-  readonly name: string;
-  readonly nodes: readonly XGraphNode[];
-  readonly edges: readonly { readonly from: string; readonly to: string; readonly tensor: string }[];
-  readonly groups: readonly { readonly id: string; readonly template: string; readonly nodes: readonly string[] }[];
-  readonly arch: string;
-}
+// The graph's types live in the library (src-compiler/xgraph/view-model.ts): `dnnvm xgraph` draws the same data.
+export type { XGraphNode, XGraphResult } from '../../src-compiler/xgraph/view-model';
 
 /**
  * `dnnvm/simulation`: the timing summary of a .dnnasm document (as last analyzed). By default in the

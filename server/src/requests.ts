@@ -14,9 +14,9 @@ import { loadModel } from '../../src-compiler/frontend/load';
 import type { Analysis } from '../../src-compiler/ide/analysis';
 import { manifestBeside } from '../../src-compiler/ide/package';
 import type { DocumentTiming } from '../../src-compiler/ide/simulation';
+import { nodeLayers, xgraphOfManifest, xgraphResult } from '../../src-compiler/ide/xgraph';
 import { canonicalize } from '../../src-compiler/passes/canonicalize';
 import { UserError } from '../../src-compiler/util/errors';
-import type { XGraph } from '../../src-compiler/xgraph/types';
 import {
   COMPILE_REQUEST,
   SIMULATION_REQUEST,
@@ -31,7 +31,6 @@ import {
   type TraceResult,
   type ValidateParams,
   type ValidateResult,
-  type XGraphNode,
   type XGraphParams,
   type XGraphResult,
 } from './protocol';
@@ -219,47 +218,7 @@ function readJson(file: string): unknown {
   return doc;
 }
 
-interface ManifestGraph {
-  readonly arch: { readonly name: string };
-  readonly xgraph: { readonly name: string; readonly nodes: readonly XGraph['nodes'][number][]; readonly tensors: readonly { name: string; shape: readonly number[] }[] };
-  readonly fusionGroups?: readonly { readonly name: string; readonly template: string; readonly nodes: readonly string[] }[];
-}
-
+/** The XGraph of a package's manifest, with the nodes' latencies from the open assembly's timing if there is one. */
 function xgraphFromManifest(file: string, a: Analysis | undefined, timing: DocumentTiming | undefined): XGraphResult {
-  const m = readJson(file) as ManifestGraph;
-  if (!m?.xgraph?.nodes) throw new UserError(`${path.basename(file)} holds no XGraph: compile the model again`);
-  // Per node: the layer marker that names it (its line and, when simulated, its cycles and ops).
-  const perNode = new Map<string, { line: number; cycles?: number; ops?: number }>();
-  a?.program.layers.forEach((l, li) => {
-    const t = timing?.layer(li);
-    for (const n of l.nodes) perNode.set(n, { line: l.line, ...(t ? { cycles: t.l.cycles, ops: t.l.ops } : {}) });
-  });
-  const g = { name: m.xgraph.name, nodes: m.xgraph.nodes, tensors: new Map(m.xgraph.tensors.map((t) => [t.name, t])) } as unknown as XGraph;
-  return xgraphResult(g, m.arch.name, (m.fusionGroups ?? []).filter((x) => x.nodes.length > 1), perNode);
-}
-
-function xgraphResult(g: XGraph, arch: string, groups: readonly { name: string; template: string; nodes: readonly string[] }[], perNode: ReadonlyMap<string, { line: number; cycles?: number; ops?: number }>): XGraphResult {
-  const groupOf = new Map<string, string>();
-  for (const gr of groups) for (const n of gr.nodes) groupOf.set(n, gr.name);
-  const producer = new Map<string, string>();
-  for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n.name);
-  const nodes: XGraphNode[] = g.nodes.map((n) => {
-    const at = perNode.get(n.name);
-    const o = n.origin;
-    return {
-      id: n.name,
-      op: n.op,
-      device: n.device === 'cpu' ? 'cpu' : 'dpu',
-      ...(n.deviceReason ? { reason: n.deviceReason } : {}),
-      shape: [...(g.tensors.get(n.outputs[0]!)?.shape ?? [])],
-      ...(groupOf.has(n.name) ? { group: groupOf.get(n.name)! } : {}),
-      ...(at?.cycles !== undefined ? { cycles: at.cycles } : {}),
-      ...(at?.ops !== undefined ? { ops: at.ops } : {}),
-      ...(at ? { asmLine: at.line } : {}),
-      origin: { file: o?.file ?? '', name: o?.name ?? n.name, ...(o?.line !== undefined ? { line: o.line } : {}) },
-    };
-  });
-  const edges: XGraphResult['edges'][number][] = [];
-  for (const n of g.nodes) for (const i of n.inputs) if (producer.has(i)) edges.push({ from: producer.get(i)!, to: n.name, tensor: i });
-  return { name: g.name, nodes, edges, groups: groups.map((x) => ({ id: x.name, template: x.template, nodes: [...x.nodes] })), arch };
+  return xgraphOfManifest(readJson(file), file, a ? nodeLayers(a.program, timing) : undefined);
 }

@@ -13,6 +13,7 @@ import { runRun, runSim } from './sim-cmd';
 import { runImport } from './import-cmd';
 import { runCompile, runValidate } from './compile-cmd';
 import { runModel } from './model-cmd';
+import { runXGraph } from './xgraph-cmd';
 import { processIO, type CliIO } from './io';
 
 interface Command {
@@ -101,6 +102,17 @@ export const COMMANDS: Command[] = [
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224' },
     ],
     run: runValidate,
+  },
+  {
+    name: 'xgraph',
+    usage: 'dnnvm xgraph PACKAGE_DIR_OR_MANIFEST [-o FILE.svg] [--steady] [--json]',
+    summary: "draw a compiled package's XGraph as an SVG: fusion groups as boxes, nodes coloured by simulated latency",
+    options: [
+      { name: 'output', alias: 'o', takesValue: true, help: 'the SVG file (default: NAME.xgraph.svg beside the manifest)' },
+      { name: 'steady', takesValue: false, help: 'latencies in the steady state, as dnnvm compile reports them; default: every core starts one image at cycle 0, as dnnvm sim and the editor' },
+      JSON_OPT,
+    ],
+    run: runXGraph,
   },
   {
     name: 'model',

@@ -4,7 +4,9 @@
 
 import ELK from 'elkjs/lib/elk.bundled.js';
 import { parseToWebview, type FromWebview, type XGraphResult } from '../../src/xgraph/messages';
-import { heatColor, layoutGraph, warmupGraph } from './layout';
+import { heatGradientStops, heatLegend } from '../../../src-compiler/xgraph/heatmap';
+import { layoutGraph } from '../../../src-compiler/xgraph/layout';
+import { warmupGraph } from './warmup';
 import { GraphView, type ViewStats } from './view';
 
 interface VsCodeApi {
@@ -84,7 +86,6 @@ async function showGraph(g: XGraphResult, file: string, uri: string): Promise<vo
 function drawLegend(): void {
   const legend = $('legend');
   legend.replaceChildren();
-  const s = view.latency;
   const NS = 'http://www.w3.org/2000/svg';
   const bar = document.createElementNS(NS, 'svg');
   bar.setAttribute('width', '160');
@@ -93,10 +94,10 @@ function drawLegend(): void {
   const defs = document.createElementNS(NS, 'defs');
   const grad = document.createElementNS(NS, 'linearGradient');
   grad.setAttribute('id', 'heat');
-  for (let i = 0; i <= 8; i++) {
+  for (const s of heatGradientStops()) {
     const stop = document.createElementNS(NS, 'stop');
-    stop.setAttribute('offset', `${(i / 8) * 100}%`);
-    stop.setAttribute('stop-color', heatColor(i / 8));
+    stop.setAttribute('offset', `${s.offset * 100}%`);
+    stop.setAttribute('stop-color', s.color);
     grad.append(stop);
   }
   defs.append(grad);
@@ -111,12 +112,10 @@ function drawLegend(): void {
     if (cls) span.className = cls;
     return span;
   };
-  if (s.max > 0) {
-    legend.append(label('Latency, cycles (log)', 'legend-title'), label(Math.round(s.min).toLocaleString('en')), bar, label(Math.round(s.max).toLocaleString('en')));
-  } else {
-    legend.append(label('No timing: the program has not been simulated', 'legend-title'));
-  }
-  legend.append(label('CPU', 'swatch cpu'), label('no timing', 'swatch untimed'));
+  const words = heatLegend(view.latency);
+  legend.append(label(words.title, 'legend-title'));
+  if (words.min !== undefined && words.max !== undefined) legend.append(label(words.min), bar, label(words.max));
+  legend.append(label(words.cpu, 'swatch cpu'), label(words.untimed, 'swatch untimed'));
 }
 
 window.addEventListener('message', (e: MessageEvent) => {

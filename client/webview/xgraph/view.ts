@@ -7,7 +7,9 @@
 // escaped for XML; nothing is ever parsed as HTML.
 
 import type { XGraphNode, XGraphResult } from '../../src/xgraph/messages';
-import { clip, heatColor, heatTextColor, latencyScale, NODE_H, nodeSubtitle, GROUP_LABEL_H, type LaidEdge, type LaidGroup, type LaidNode, type Layout, type Rect } from './layout';
+import { heatColor, heatTextColor, latencyScale } from '../../../src-compiler/xgraph/heatmap';
+import { clip, nodeSubtitle, GROUP_LABEL_H, type LaidEdge, type LaidGroup, type LaidNode, type Layout, type Rect } from '../../../src-compiler/xgraph/layout';
+import { xgraphSvg } from '../../../src-compiler/xgraph/svg';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** Below this zoom, node boxes are drawn without their labels (they would be unreadable anyway). */
@@ -48,10 +50,6 @@ class GridIndex {
 }
 
 const intersects = (a: Rect, b: Rect) => a.x <= b.x + b.w && b.x <= a.x + a.w && a.y <= b.y + b.h && b.y <= a.y + a.h;
-
-export function xmlEscape(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG_NS, tag);
@@ -454,45 +452,21 @@ export class GraphView {
     new ResizeObserver(() => this.requestUpdate()).observe(svg);
   }
 
-  /** The whole graph as a standalone SVG document, in the current theme's colours. */
+  /** The whole graph as a standalone SVG document (the one `dnnvm xgraph` writes), in the current theme's colours. */
   exportSvg(): string {
     const l = this.layout;
     const g = this.graph;
     if (!l || !g) return '<svg xmlns="http://www.w3.org/2000/svg"/>';
     const css = getComputedStyle(document.body);
     const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-    const bg = v('--vscode-editor-background', '#ffffff');
-    const fg = v('--vscode-editor-foreground', '#1e1e1e');
-    const border = v('--vscode-panel-border', '#888888');
-    const muted = v('--vscode-descriptionForeground', '#717171');
-    const pad = 16;
-    const out: string[] = [];
-    out.push(
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(l.width + 2 * pad)}" height="${Math.ceil(l.height + 2 * pad)}" viewBox="${-pad} ${-pad} ${Math.ceil(l.width + 2 * pad)} ${Math.ceil(l.height + 2 * pad)}" font-family="sans-serif">`,
-      `<title>${xmlEscape(`XGraph of ${g.name} (${g.arch})`)}</title>`,
-      `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="${xmlEscape(muted)}"/></marker></defs>`,
-      `<rect x="${-pad}" y="${-pad}" width="100%" height="100%" fill="${xmlEscape(bg)}"/>`,
-    );
-    for (const gr of l.groups) {
-      out.push(`<rect x="${gr.x}" y="${gr.y}" width="${gr.w}" height="${gr.h}" rx="6" fill="none" stroke="${xmlEscape(border)}" stroke-dasharray="4 3"/>`);
-      out.push(`<text x="${gr.x + 8}" y="${gr.y + GROUP_LABEL_H - 4}" font-size="11" fill="${xmlEscape(muted)}">${xmlEscape(`${gr.template} · ${gr.id}`)}</text>`);
-    }
-    for (const e of l.edges) {
-      const pts: string[] = [];
-      for (let i = 0; i < e.points.length; i += 2) pts.push(`${e.points[i]!.toFixed(1)},${e.points[i + 1]!.toFixed(1)}`);
-      out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${xmlEscape(muted)}" marker-end="url(#arrow)"/>`);
-    }
-    for (const n of l.nodes) {
-      const t = this.scale.at(n.node.cycles);
-      const cpu = n.node.device === 'cpu';
-      const fill = cpu || t === undefined ? bg : heatColor(t);
-      const text = cpu || t === undefined ? fg : heatTextColor(t);
-      out.push(`<g transform="translate(${n.x},${n.y})"><title>${xmlEscape(`${n.node.id} (${n.node.op})${n.node.cycles !== undefined ? `: ${fmt(n.node.cycles)} cycles` : ''}`)}</title>`);
-      out.push(`<rect width="${n.w}" height="${NODE_H}" rx="4" fill="${xmlEscape(fill)}" stroke="${xmlEscape(border)}"${cpu ? ' stroke-dasharray="3 2"' : ''}/>`);
-      out.push(`<text x="8" y="16" font-size="12" font-weight="600" fill="${xmlEscape(text)}">${xmlEscape(clip(n.node.id))}</text>`);
-      out.push(`<text x="8" y="32" font-size="11" fill="${xmlEscape(text)}">${xmlEscape(clip(nodeSubtitle(n.node)))}</text></g>`);
-    }
-    out.push('</svg>');
-    return out.join('\n');
+    return xgraphSvg(g, l, {
+      colors: {
+        background: v('--vscode-editor-background', '#ffffff'),
+        foreground: v('--vscode-editor-foreground', '#1e1e1e'),
+        border: v('--vscode-panel-border', '#888888'),
+        muted: v('--vscode-descriptionForeground', '#717171'),
+        untimed: v('--vscode-editorWidget-background', '#f0f0f0'),
+      },
+    });
   }
 }

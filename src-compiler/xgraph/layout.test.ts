@@ -1,7 +1,8 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import { describe, expect, it } from 'vitest';
-import { RESNET152_STAGES, resnetXGraph, weightedLayers } from '../../../test/support/xgraph-synthetic';
-import { clip, elkGraph, heatColor, heatTextColor, latencyScale, layoutGraph } from './layout';
+import { RESNET152_STAGES, resnetXGraph, weightedLayers } from '../../test/support/xgraph-synthetic';
+import { heatColor, heatTextColor, latencyScale } from './heatmap';
+import { clip, elkGraph, layoutGraph } from './layout';
 
 const inside = (a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }) => a.x >= b.x - 0.01 && a.y >= b.y - 0.01 && a.x + a.w <= b.x + b.w + 0.01 && a.y + a.h <= b.y + b.h + 0.01;
 

@@ -1,9 +1,10 @@
 // The XGraph's layout: ELK's layered algorithm (top to bottom, the data flow), fusion groups as compound
-// nodes that hold their members (nested boxes), every coordinate absolute. No DOM: the webview runs it,
-// and so do the unit tests and the benchmark (in Node and in Chromium).
+// nodes that hold their members (nested boxes), every coordinate absolute. No DOM and no Node: the
+// webview runs it in the browser and `dnnvm xgraph` in Node, each with the ELK it loads (the webview
+// bundles elkjs/lib/elk.bundled.js; the CLI loads the same file through Node), hence ElkLike.
 
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
-import type { XGraphNode, XGraphResult } from '../../src/xgraph/messages';
+import type { XGraphNode, XGraphResult } from './view-model';
 
 export interface Rect {
   x: number;
@@ -163,72 +164,4 @@ export async function layoutGraph(g: XGraphResult, elk: ElkLike): Promise<Layout
   };
   collect(out);
   return { nodes, groups, edges, width: out.width ?? 0, height: out.height ?? 0 };
-}
-
-/**
- * A small graph with the shapes of real ones (a chain, a fused group, a branch that joins): laying it
- * out when the webview loads compiles ELK's hot paths in V8 while the extension fetches the real graph,
- * which makes the first real layout two to three times faster.
- */
-export function warmupGraph(): XGraphResult {
-  const node = (id: string, group?: string): XGraphNode => ({ id, op: 'conv', device: 'dpu', shape: [1, 8, 8, 8], ...(group ? { group } : {}), origin: { file: '', name: id } });
-  const ids = ['in', 'a1', 'a2', 'a3', 'sc', 'add', 'b1', 'b2', 'b3', 'add2', 'out'];
-  const group = (id: string) => (id.startsWith('a') || id === 'sc' ? 'g1' : id.startsWith('b') ? 'g2' : undefined);
-  const e = (from: string, to: string) => ({ from, to, tensor: from });
-  return {
-    name: 'warm-up',
-    arch: '',
-    nodes: ids.map((id) => node(id, group(id))),
-    edges: [e('in', 'a1'), e('a1', 'a2'), e('a2', 'a3'), e('in', 'sc'), e('a3', 'add'), e('sc', 'add'), e('add', 'b1'), e('b1', 'b2'), e('b2', 'b3'), e('b3', 'add2'), e('add', 'add2'), e('add2', 'out')],
-    groups: [
-      { id: 'g1', template: 'warm', nodes: ['a1', 'a2', 'a3', 'sc'] },
-      { id: 'g2', template: 'warm', nodes: ['b1', 'b2', 'b3'] },
-    ],
-  };
-}
-
-/** Heat-map colour of a latency fraction t in [0, 1]: dark blue (cool) through teal and yellow to red (hot). */
-const STOPS: readonly (readonly [number, number, number])[] = [
-  [49, 54, 149],
-  [69, 117, 180],
-  [116, 173, 209],
-  [171, 217, 233],
-  [254, 224, 144],
-  [253, 174, 97],
-  [244, 109, 67],
-  [215, 48, 39],
-  [165, 0, 38],
-];
-
-export function heatColor(t: number): string {
-  const x = Math.max(0, Math.min(1, Number.isFinite(t) ? t : 0)) * (STOPS.length - 1);
-  const i = Math.min(STOPS.length - 2, Math.floor(x));
-  const f = x - i;
-  const [a, b] = [STOPS[i]!, STOPS[i + 1]!];
-  const c = a.map((v, k) => Math.round(v + (b[k]! - v) * f));
-  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
-}
-
-/** Black or white text, whichever reads better on the heat colour of t. */
-export function heatTextColor(t: number): string {
-  const m = /rgb\((\d+), (\d+), (\d+)\)/.exec(heatColor(t))!;
-  const lum = 0.2126 * Number(m[1]) + 0.7152 * Number(m[2]) + 0.0722 * Number(m[3]);
-  return lum > 140 ? '#111' : '#fff';
-}
-
-/**
- * Where a node falls on the latency scale: log-scaled between the smallest and the largest layer, since
- * layer latencies span orders of magnitude. Undefined for a node without simulated cycles.
- */
-export function latencyScale(nodes: readonly XGraphNode[]): { min: number; max: number; at(cycles: number | undefined): number | undefined } {
-  const cs = nodes.map((n) => n.cycles).filter((c): c is number => c !== undefined && c > 0);
-  const min = cs.length ? Math.min(...cs) : 0;
-  const max = cs.length ? Math.max(...cs) : 0;
-  const lo = Math.log(Math.max(1, min));
-  const hi = Math.log(Math.max(1, max));
-  return {
-    min,
-    max,
-    at: (c) => (c === undefined || c <= 0 ? undefined : hi > lo ? (Math.log(c) - lo) / (hi - lo) : 1),
-  };
 }
