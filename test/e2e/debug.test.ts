@@ -86,6 +86,12 @@ describe('the dnnasm debugger in a real VS Code (code-server + Chromium)', () =>
 
     // The debug console evaluates at the top frame: the cycle the session is at.
     await wb.runCommand('Debug Console: Focus on Debug Console View');
+    // Type only once the console's input has the focus: the command can return before the focus
+    // moves, and keys typed meanwhile would go to the assembly editor.
+    const replInput = page.locator('.repl-input-wrapper');
+    await wb.step('debug console input', () => replInput.waitFor({ state: 'visible' }));
+    await replInput.click();
+    await expect.poll(() => page.evaluate(() => Boolean(document.activeElement?.closest('.repl-input-wrapper'))), { timeout: 10_000 }).toBe(true);
     await page.keyboard.type('cycle');
     await page.keyboard.press('Enter');
     const out = page.locator('.repl .monaco-list-row .value', { hasText: new RegExp(`^${cycleAfter}$`) });
