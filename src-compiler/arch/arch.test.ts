@@ -63,6 +63,24 @@ describe('architecture model', () => {
     }
   });
 
+  it('rejects a target whose configuration the model cannot hold, before deriving anything from it (found by fuzzing)', () => {
+    const p = path.join(TARGETS, 'DPUCZDX8G_ISA1_B4096.prototxt');
+    const original = fs.readFileSync(p, 'utf8');
+    // A pixel parallelism of 169 million would have been 169 million banks, and V8 aborts the process.
+    const text = original.replace(/(conv_engine\s*\{[^}]*?pixel_parallel:\s*)\d+/, '$1169220804');
+    expect(text).not.toBe(original);
+    let err: unknown;
+    try {
+      importVitisTarget(text, 'x.prototxt');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toMatch(/^conv_engine pixel_parallel: the configuration it gives \(pp = 169220804\) must be <= 8 in this DPU family; see docs\/architecture\.md$/);
+    const line = original.slice(0, original.search(/conv_engine\s*\{[^}]*?pixel_parallel/)).split('\n').length;
+    expect((err as UserError).location.line).toBeGreaterThanOrEqual(line);
+  });
+
   it('loads architecture JSON files, with a base preset and overrides', () => {
     const a = parseArchJson(JSON.stringify({ name: 'MyZU9', base: 'ZU9', cores: 1, ddr: { efficiency: 0.5 } }), 'my.json');
     expect([a.name, a.cores, a.dpu.name, a.frequencyMHz, a.ddr.efficiency, a.ddr.busWidthBits]).toEqual(['MyZU9', 1, 'B4096', 330, 0.5, 64]);

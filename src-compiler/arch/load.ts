@@ -8,7 +8,7 @@ import { ptAll, ptGet, parsePrototext, PrototextError, isMessage, type PtMessage
 import { UserError } from '../util/errors';
 import { deriveArch, type Arch, type ArchSpec, type DpuConfig, type Nonlinear } from './model';
 import { BOARD_PRESETS, DPU_CONFIGS, boardByName, dpuConfigByName, genericBoard } from './presets';
-import { ARCH_SCHEMA } from './schema';
+import { ARCH_SCHEMA, DPU_SCHEMA } from './schema';
 
 /** Resolve `--arch A`: a preset or configuration name, or a path to a .json or .prototxt file. */
 export function resolveArch(nameOrPath: string, baseDir = process.cwd()): Arch {
@@ -34,6 +34,7 @@ export function loadArchFile(file: string): Arch {
 }
 
 let validate: ReturnType<Ajv['compile']> | undefined;
+let validateDpu: ReturnType<Ajv['compile']> | undefined;
 
 /** Parse and validate an architecture JSON document; errors name the file, line and JSON path. */
 export function parseArchJson(text: string, file: string): Arch {
@@ -214,6 +215,25 @@ export function importVitisTarget(text: string, file: string): DpuConfig {
     miscPipelineCycles: 12,
     initCycles: 4,
   });
+  // The configuration the file describes must be one the model can hold, checked by the same schema
+  // as architecture files, before anything is derived from it: a bank count of a hundred million
+  // would otherwise be an array of a hundred million banks (found by fuzzing).
+  validateDpu ??= new Ajv({ allErrors: true, strict: true }).compile(DPU_SCHEMA);
+  if (!validateDpu({ ...dpu })) {
+    const err = validateDpu.errors![0]!;
+    const key = err.instancePath.split('/')[1] ?? '';
+    const from: Record<string, [string, { line: number; col: number }]> = {
+      pp: ['conv_engine pixel_parallel', ptGet(conv, 'pixel_parallel') ?? conv],
+      icp: ['conv_engine input_channel_parallel', ptGet(conv, 'input_channel_parallel') ?? conv],
+      ocp: ['conv_engine output_channel_parallel', ptGet(conv, 'output_channel_parallel') ?? conv],
+      miscCP: ['conv_engine input_channel_parallel', ptGet(conv, 'input_channel_parallel') ?? conv],
+      bankDepth: ['bank_group bank_depth', groups[0] ?? root],
+      imageBankGroups: ['the VB bank_groups', image[0] ?? root],
+    };
+    const [field, at] = from[key] ?? [`dpu ${key}`, conv];
+    const value = (dpu as unknown as Record<string, unknown>)[key];
+    throw new UserError(`${field}: the configuration it gives (${key} = ${JSON.stringify(value)}) ${err.message} in this DPU family; see docs/architecture.md`, { file, line: at.line, col: at.col });
+  }
   // The model derives bank ids; the file states them. They must agree.
   const derived = deriveArch(genericBoard(dpu, name)).bankGroups;
   for (const g of groups) {

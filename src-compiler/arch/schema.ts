@@ -3,7 +3,8 @@
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 
-const dpuObject = {
+/** A DPU configuration; also checks the configurations read from Vitis AI target files. */
+export const DPU_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   description: 'A DPU configuration: a PG338 name, or an object overriding a base configuration or a Vitis AI target.',
@@ -42,7 +43,7 @@ export const ARCH_SCHEMA = {
     name: { type: 'string', minLength: 1 },
     description: { type: 'string' },
     base: { type: 'string', description: 'Board preset to start from (ZU2, ZU9, ZCU102, ZCU104).' },
-    dpu: { anyOf: [{ type: 'string' }, dpuObject] },
+    dpu: { anyOf: [{ type: 'string' }, DPU_SCHEMA] },
     cores: { ...positiveInt, maximum: 4, description: 'DPU cores on the device (up to 4).' },
     frequencyMHz: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
     ddr: {

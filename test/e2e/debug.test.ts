@@ -91,7 +91,7 @@ describe('the dnnasm debugger in a real VS Code (code-server + Chromium)', () =>
     const replInput = page.locator('.repl-input-wrapper');
     await wb.step('debug console input', () => replInput.waitFor({ state: 'visible' }));
     await replInput.click();
-    await expect.poll(() => page.evaluate(() => Boolean(document.activeElement?.closest('.repl-input-wrapper'))), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => page.evaluate(() => Boolean((globalThis as unknown as { document: { activeElement: { closest(s: string): unknown } | null } }).document.activeElement?.closest('.repl-input-wrapper'))), { timeout: 10_000 }).toBe(true);
     await page.keyboard.type('cycle');
     await page.keyboard.press('Enter');
     const out = page.locator('.repl .monaco-list-row .value', { hasText: new RegExp(`^${cycleAfter}$`) });
