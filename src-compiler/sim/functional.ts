@@ -16,6 +16,7 @@ import { BankMemory, type DdrImage, type DdrRegionImage } from './memory';
 import { ACT_LEAKY, ACT_NONE, ACT_RELU, ACT_RELU6, avgFactor, convOut, elewIn, elewOut, int8, poolOut } from '../isa/numerics';
 import { described, where, type ProblemCode, type SimProblem, type SimProgram } from './program';
 import { RaceChecker } from './races';
+import { convMacs, convMacsPacked, MAX_PACKED_TERMS, packWeightPairs, widenTile } from './conv-macs';
 
 export interface FunctionalOptions {
   /** Check races and order inversions between engines (default true). */
@@ -127,6 +128,9 @@ export class FunctionalMachine {
   private bbuf = new Int8Array(256);
   private pix = new Int8Array(256);
   private acc = new Float64Array(4096);
+  // CONV's packed weight pairs and its tile as doubles (conv-macs.ts).
+  private packedW = new Float64Array(4096);
+  private tileF = new Float64Array(4096);
 
   constructor(
     readonly program: SimProgram,
@@ -640,7 +644,19 @@ export class FunctionalMachine {
     const outs = vpp * len * OCP;
     if (this.acc.length < outs) this.acc = new Float64Array(outs);
     if (this.obuf.length < outs) this.obuf = new Int8Array(outs);
-    convMacs(tile, srcW * ic, wbuf, khkwic, kw * ic, kh, sh, sw * ic, vpp, len, OCP, this.acc);
+    const run = kw * ic;
+    if (run <= MAX_PACKED_TERMS) {
+      const pairsSize = ((OCP + 1) >> 1) * khkwic;
+      if (this.packedW.length < pairsSize) this.packedW = new Float64Array(pairsSize);
+      packWeightPairs(wbuf, OCP, khkwic, this.packedW);
+      const tileSize = rows * srcW * ic;
+      if (this.tileF.length < tileSize) this.tileF = new Float64Array(tileSize);
+      widenTile(tile, tileSize, this.tileF);
+      // As many kernel rows per part as keep the packed sums in their lanes (all of them, usually).
+      const rowsPerPart = Math.floor(MAX_PACKED_TERMS / run);
+      for (let r0 = 0; r0 < kh; r0 += rowsPerPart)
+        convMacsPacked(this.tileF, srcW * ic, this.packedW, khkwic, run, r0, Math.min(kh, r0 + rowsPerPart), sh, sw * ic, vpp, len, OCP, this.acc);
+    } else convMacs(tile, srcW * ic, wbuf, khkwic, run, kh, sh, sw * ic, vpp, len, OCP, this.acc);
     this.macs += vpp * len * OCP * kh * kw * (ic - co);
     const acc = this.acc;
     const out = this.obuf;
@@ -884,105 +900,6 @@ export class FunctionalMachine {
       const wraps = Math.floor((local + k) / PP);
       for (let j = 0; j < len; j++)
         this.writeBytes(i, bank, (v[ELEW.bank_addr_out]! + j * v[ELEW.jump_write]! + wraps * v[ELEW.jump_write_endl]!) % depth, out, (k * len + j) * ic, ic);
-    }
-  }
-}
-
-/**
- * The CONV MAC array, in software: acc[(h length + x) OCP + o] = sum over kernel rows r of the dot
- * product of the tile's row h sh + r, columns x sw .. x sw + kw - 1 (contiguous, `run` = kw ic values)
- * with output channel o's weights for kernel row r. Blocked by 2 pixels x 4 output channels so that
- * each loaded value feeds several multiply-adds; accumulators are doubles, exact far beyond int32.
- */
-function convMacs(
-  tile: Int8Array,
-  rowStride: number,
-  w: Int8Array,
-  wStride: number,
-  run: number,
-  kh: number,
-  sh: number,
-  pixStride: number,
-  vpp: number,
-  len: number,
-  ocp: number,
-  acc: Float64Array,
-): void {
-  for (let h = 0; h < vpp; h++) {
-    for (let x = 0; x < len; x += 2) {
-      const pair = x + 1 < len;
-      const ob = (h * len + x) * ocp;
-      let o = 0;
-      for (; o + 4 <= ocp; o += 4) {
-        let a0 = 0,
-          a1 = 0,
-          a2 = 0,
-          a3 = 0,
-          b0 = 0,
-          b1 = 0,
-          b2 = 0,
-          b3 = 0;
-        for (let r = 0; r < kh; r++) {
-          const t0 = (h * sh + r) * rowStride + x * pixStride;
-          const t1 = t0 + pixStride;
-          const w0 = o * wStride + r * run;
-          const w1 = w0 + wStride;
-          const w2 = w1 + wStride;
-          const w3 = w2 + wStride;
-          if (pair) {
-            for (let k = 0; k < run; k++) {
-              const p = tile[t0 + k]!;
-              const q = tile[t1 + k]!;
-              const x0 = w[w0 + k]!;
-              const x1 = w[w1 + k]!;
-              const x2 = w[w2 + k]!;
-              const x3 = w[w3 + k]!;
-              a0 += p * x0;
-              a1 += p * x1;
-              a2 += p * x2;
-              a3 += p * x3;
-              b0 += q * x0;
-              b1 += q * x1;
-              b2 += q * x2;
-              b3 += q * x3;
-            }
-          } else {
-            for (let k = 0; k < run; k++) {
-              const p = tile[t0 + k]!;
-              a0 += p * w[w0 + k]!;
-              a1 += p * w[w1 + k]!;
-              a2 += p * w[w2 + k]!;
-              a3 += p * w[w3 + k]!;
-            }
-          }
-        }
-        acc[ob + o] = a0;
-        acc[ob + o + 1] = a1;
-        acc[ob + o + 2] = a2;
-        acc[ob + o + 3] = a3;
-        if (pair) {
-          acc[ob + ocp + o] = b0;
-          acc[ob + ocp + o + 1] = b1;
-          acc[ob + ocp + o + 2] = b2;
-          acc[ob + ocp + o + 3] = b3;
-        }
-      }
-      for (; o < ocp; o++) {
-        let a = 0;
-        let b = 0;
-        for (let r = 0; r < kh; r++) {
-          const t0 = (h * sh + r) * rowStride + x * pixStride;
-          const t1 = t0 + pixStride;
-          const w0 = o * wStride + r * run;
-          for (let k = 0; k < run; k++) {
-            const x0 = w[w0 + k]!;
-            a += tile[t0 + k]! * x0;
-            if (pair) b += tile[t1 + k]! * x0;
-          }
-        }
-        acc[ob + o] = a;
-        if (pair) acc[ob + ocp + o] = b;
-      }
     }
   }
 }
