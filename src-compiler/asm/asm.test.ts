@@ -99,6 +99,15 @@ describe('assembler', () => {
   });
 
   const save = 'SAVE bank_addr=0 bank_id=VB1[0] jump_read=1 jump_write=16 length=8 channel=16 reg_id=0 ddr_addr=0';
+  it("treats names of Object's members as any other unknown name (found by npm run fuzz)", () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const p = assemble(`.arch ZU9\n    LOAD bank_addr=0 bank_id=CONVW[1] ${name}=1 jump_read=16 length=9 channel=16 reg_id=0 ddr_addr=0\n    CONVINIT act_type=${name.toLowerCase()} jump_read=1 jump_read_endl=1 jump_write=1 jump_write_endl=1 valid_pixel_parallel=8 kernel_h=1 kernel_w=1 stride_h=1 stride_w=1 stride_out=1 shift_cut=0 shift_bias=0\n    END\n`);
+      const messages = p.diagnostics.map((d) => d.message);
+      expect(messages.some((m) => m.includes(`LOAD has no field '${name}'`) || (m.includes(`'${name}'`) && m.includes('no field'))), `${name}: ${messages.join(' / ')}`).toBe(true);
+      expect(messages.some((m) => m.includes(`'${name.toLowerCase()}' is not a act_type value`)), `${name}: ${messages.join(' / ')}`).toBe(true);
+    }
+  });
+
   it('reports missing, duplicate and out-of-range fields', () => {
     expect(diags('SAVE bank_id=VB1[0]\nEND\n')).toEqual([['missing-field', 'SAVE', 'SAVE lacks bank_addr, jump_read, jump_write, length, channel, reg_id, ddr_addr: every field without a default must be given']]);
     expect(diags(`${save} length=2\nEND\n`)).toEqual([['duplicate-field', 'length', "field 'length' is given twice in this SAVE: keep one"]]);

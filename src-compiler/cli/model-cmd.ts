@@ -13,7 +13,7 @@ export function runModel(p: ParsedArgs, io: CliIO): number {
     for (const [n, m] of Object.entries(BUILTIN_MODELS)) io.out(`${n}  ${m.description}\n`);
     return 0;
   }
-  const m = BUILTIN_MODELS[name.toLowerCase()];
+  const m = Object.hasOwn(BUILTIN_MODELS, name.toLowerCase()) ? BUILTIN_MODELS[name.toLowerCase()] : undefined;
   if (!m) throw new UserError(`no built-in model '${name}' (built-in: ${Object.keys(BUILTIN_MODELS).join(', ')})`);
   const out = optString(p, 'output');
   if (!out) {

@@ -424,12 +424,13 @@ function build(def: (typeof DEFS)[number]): InstrSpec {
       kind: d.kind ?? 'uint',
       doc: d.doc,
       ...(d.default !== undefined ? { default: d.default } : {}),
-      ...(d.values ? { values: Object.freeze({ ...d.values }), codeNames: new Map(Object.entries(d.values).map(([k, v]) => [v, k])) } : {}),
+      ...(d.values ? { values: Object.freeze(Object.assign(Object.create(null) as Record<string, number>, d.values)), codeNames: new Map(Object.entries(d.values).map(([k, v]) => [v, k])) } : {}),
       ...(d.banks ? { banks: Object.freeze([...d.banks]) } : {}),
     };
     return Object.freeze(spec);
   });
-  const fieldIndex: Record<string, number> = {};
+  // No prototype: a name in a program ('toString', 'constructor') must not find Object's members.
+  const fieldIndex: Record<string, number> = Object.create(null) as Record<string, number>;
   fields.forEach((fs, i) => (fieldIndex[fs.name] = i));
   return Object.freeze({
     mnemonic: def.mnemonic,

@@ -38,7 +38,7 @@ export function setLimits(given: Partial<Record<string, unknown>>): string[] {
   const problems: string[] = [];
   const next: Record<string, number> = { ...current };
   for (const [k, v] of Object.entries(given)) {
-    if (!(k in DEFAULT_LIMITS)) {
+    if (!Object.hasOwn(DEFAULT_LIMITS, k)) {
       problems.push(`unknown limit '${k}' (limits: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
       continue;
     }

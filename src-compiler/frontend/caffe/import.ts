@@ -282,7 +282,7 @@ class CaffeImporter {
       const t = f.entry('type');
       if (!t) throw f.errAt(e, 'layer has no type');
       const code = typeof t.value === 'number' ? V1_LAYER_CODES[t.value] : String(t.value);
-      type = (code && V1_LAYER_TYPES[code]) ?? String(code ?? t.value);
+      type = (code && Object.hasOwn(V1_LAYER_TYPES, code) ? V1_LAYER_TYPES[code] : undefined) ?? String(code ?? t.value);
     } else type = f.str('type', '');
     const name = f.str('name', '') || `${type || 'layer'}@${e.line}`;
     if (!type) throw f.errAt(e, `layer '${name}' has no type`);
@@ -292,7 +292,8 @@ class CaffeImporter {
     if (inc.length && !inc.some((r) => phaseOf(r) === 'TEST')) return;
     if (f.messages('exclude').some((r) => phaseOf(r) === 'TEST')) return;
     const l: LayerCtx = { f, name, type, bottoms: f.strs('bottom'), tops: f.strs('top'), origin: { file: this.file, name, sourceType: type, line: e.line, col: e.col } };
-    const handler = LAYERS[type];
+    // Own keys only: a layer type such as 'constructor' must not find Object's members.
+    const handler = Object.hasOwn(LAYERS, type) ? LAYERS[type] : undefined;
     if (!handler) throw this.err(l, `unknown layer type '${type}'; supported: ${CAFFE_SUPPORTED_LAYERS.join(', ')}`);
     handler(this, l);
   }

@@ -375,7 +375,8 @@ class OnnxContext {
   private convert(n: PbNode): void {
     if (n.domain && n.domain !== 'ai.onnx') throw this.err(n, `operator domain '${n.domain}' is not supported (only the default ONNX domain)`);
     const at = new Attrs(n, this);
-    const h = HANDLERS[n.op_type];
+    // Own keys only: an op_type such as 'constructor' must not find Object's members.
+    const h = Object.hasOwn(HANDLERS, n.op_type) ? HANDLERS[n.op_type] : undefined;
     if (!h) throw this.err(n, `operator '${n.op_type}' is not supported; supported operators: ${ONNX_SUPPORTED_OPS.join(', ')}`);
     h(this, n, at);
   }
