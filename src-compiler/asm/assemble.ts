@@ -400,6 +400,8 @@ class Assembler {
       return undefined;
     }
     const n = spec.fields.length;
+    // Allocated at its exact size: these arrays outlive the run (one per instruction), and grown by
+    // push instead they tripled the scavenger's time on the 100,000-instruction benchmark.
     const values = new Array<number>(n).fill(0);
     // Fields given so far, one bit per field (no instruction has more than 31 fields).
     let given = 0;

@@ -15,7 +15,7 @@
 
 import { EmbeddedActionsParser, createToken, createTokenInstance, type IToken, type TokenType, type IParserErrorMessageProvider } from 'chevrotain';
 import type { ArgNode, CommentNode, DirectiveNode, FieldNode, Ident, InstructionNode, LineBody, LineNode, ParseResult, SyntaxError, ValueNode } from './ast';
-import { scan, Tok, type TokenArrays } from './lexer';
+import { scan, scanLine, Tok, TokenBuffer, type TokenArrays } from './lexer';
 
 // ---- Tokens (chevrotain's view of the scanner's kinds) --------------------------------------------
 
@@ -258,24 +258,28 @@ class LineParser extends EmbeddedActionsParser {
 /** A number literal: decimal, 0x hex or 0b binary, with optional `_` separators. A malformed literal
  * gets NaN, which the driver reports, so that the rest of the line still parses. */
 export function numberNode(image: string, start: number): ValueNode {
-  const e = start + image.length;
-  const n = image.length;
+  return numberIn(image, 0, image.length, start);
+}
+
+/** numberNode of the literal at [from, to) of `text`, read in place (no slice per literal), at relative offset `start`. */
+function numberIn(text: string, from: number, to: number, start: number): ValueNode {
+  const e = start + (to - from);
   // One char-code pass instead of regexes, slices and parseInt: every LOAD and SAVE of a compiled
   // program has a hex ddr_addr. The result is exact while it stays a safe integer, so it equals
   // parseInt's; anything past that goes the general way below so rounding stays parseInt's.
   let radix: 2 | 10 | 16 = 10;
-  let k = 0;
-  if (n > 1 && image.charCodeAt(0) === 48) {
-    const x = image.charCodeAt(1) | 0x20;
+  let k = from;
+  if (to - from > 1 && text.charCodeAt(from) === 48) {
+    const x = text.charCodeAt(from + 1) | 0x20;
     if (x === 120) radix = 16;
     else if (x === 98) radix = 2;
-    if (radix !== 10) k = 2;
+    if (radix !== 10) k = from + 2;
   }
   let v = 0;
   let digits = 0;
   let separators = false;
-  for (; k < n; k++) {
-    const c = image.charCodeAt(k);
+  for (; k < to; k++) {
+    const c = text.charCodeAt(k);
     if (c === 95) {
       separators = true;
       continue;
@@ -288,7 +292,7 @@ export function numberNode(image: string, start: number): ValueNode {
   if (digits === 0) return { kind: 'number', value: NaN, radix, start, end: e };
   // (Plain decimal digits always took this loop, whatever the size.)
   if (v <= Number.MAX_SAFE_INTEGER || (radix === 10 && !separators)) return { kind: 'number', value: v, radix, start, end: e };
-  const body = (radix === 10 ? image : image.slice(2)).replace(/_/g, '');
+  const body = text.slice(radix === 10 ? from : from + 2, to).replace(/_/g, '');
   return { kind: 'number', value: parseInt(body, radix), radix, start, end: e };
 }
 
@@ -439,7 +443,7 @@ class FastLine {
     const e = this.en(i);
     if (p === Tok.Number) {
       this.pos++;
-      return numberNode(this.image(i), s);
+      return numberIn(this.text, this.t.start[i]!, this.t.end[i]!, s);
     }
     if (p === Tok.String) {
       this.pos++;
@@ -511,26 +515,27 @@ export function parseLines(text: string, onLine: (line: LineNode) => void, optio
       lineStart = nl + 1;
     }
   }
-  let t: TokenArrays;
-  try {
-    t = scan(text);
-  } catch (e) {
-    onLine({ line: 0, start: 0, end: text.length, body: { label: undefined, statement: undefined, comment: undefined, errors: [{ start: 0, end: Math.min(text.length, 1), message: `internal scanner failure: ${String(e)}` }] } });
-    return;
-  }
+  // One line's tokens at a time, in one small buffer reused for every line (see scanLine).
+  const t = new TokenBuffer(64);
   const fast = new FastLine(text, t);
-  let i = 0;
   let lineNo = 0;
   let lineStart = 0;
   for (;;) {
-    let j = i;
-    while (j < t.count && t.kind[j] !== Tok.Newline) j++;
-    const lineEnd = j < t.count ? t.start[j]! : text.length;
-    onLine({ line: lineNo, start: lineStart, end: lineEnd, body: lineBody(text, t, i, j, lineStart, lineEnd, fast, options) });
-    if (j >= t.count) return;
+    t.count = 0;
+    let next: number;
+    try {
+      next = scanLine(text, lineStart, t);
+    } catch (e) {
+      onLine({ line: 0, start: 0, end: text.length, body: { label: undefined, statement: undefined, comment: undefined, errors: [{ start: 0, end: Math.min(text.length, 1), message: `internal scanner failure: ${String(e)}` }] } });
+      return;
+    }
+    const ended = t.count > 0 && t.kind[t.count - 1] === Tok.Newline;
+    const j = ended ? t.count - 1 : t.count;
+    const lineEnd = ended ? t.start[j]! : text.length;
+    onLine({ line: lineNo, start: lineStart, end: lineEnd, body: lineBody(text, t, 0, j, lineStart, lineEnd, fast, options) });
+    if (!ended) return;
     lineNo++;
-    lineStart = t.end[j]!;
-    i = j + 1;
+    lineStart = next;
   }
 }
 
