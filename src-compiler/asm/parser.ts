@@ -545,15 +545,18 @@ export function parseLine(lineText: string, options: ParseOptions = {}): LineBod
   return lineBody(lineText, t, 0, t.count, 0, lineText.length, new FastLine(lineText, t), options);
 }
 
-// Tokens the parser sees for the current line (comments and bad characters removed); reused.
-const keep: number[] = [];
-
 /** The body of the line made of tokens [i, j) of `t`, which starts at absolute offset `base`. */
 function lineBody(text: string, t: TokenArrays, i: number, j: number, base: number, lineEnd: number, fast: FastLine, options: ParseOptions): LineBody {
   const { kind, start, end: tend } = t;
   const errors: SyntaxError[] = [];
-  keep.length = 0;
   let comment: CommentNode | undefined;
+  // The parser sees the tokens other than comments and bad characters ("kept"). Only the first
+  // three and the last are needed unless the line goes to chevrotain: no list of them per line.
+  let kept = 0;
+  let k0 = -1;
+  let k1 = -1;
+  let k2 = -1;
+  let kLast = -1;
   for (let k = i; k < j; k++) {
     const kd = kind[k]!;
     if (kd === Tok.Comment) comment = { text: text.slice(start[k]!, tend[k]!), start: start[k]! - base, end: tend[k]! - base };
@@ -566,22 +569,30 @@ function lineBody(text: string, t: TokenArrays, i: number, j: number, base: numb
       });
     } else {
       if (kd === Tok.UnterminatedString) errors.push({ start: start[k]! - base, end: tend[k]! - base, message: 'this string has no closing " before the end of the line' });
-      keep.push(k);
+      if (kept === 0) k0 = k;
+      else if (kept === 1) k1 = k;
+      else if (kept === 2) k2 = k;
+      kLast = k;
+      kept++;
     }
   }
   let label: Ident | undefined;
   let p = 0;
-  if (keep.length >= 2 && kind[keep[0]!] === Tok.Identifier && kind[keep[1]!] === Tok.Colon) {
-    const a = keep[0]!;
-    label = { text: text.slice(start[a]!, tend[a]!), start: start[a]! - base, end: tend[a]! - base };
+  if (kept >= 2 && kind[k0] === Tok.Identifier && kind[k1] === Tok.Colon) {
+    label = { text: text.slice(start[k0]!, tend[k0]!), start: start[k0]! - base, end: tend[k0]! - base };
     p = 2;
   }
   let statement: InstructionNode | DirectiveNode | undefined;
-  if (p < keep.length) {
+  if (p < kept) {
+    const first = p === 0 ? k0 : k2;
     // The fast path needs contiguous tokens: only when nothing was filtered out between them.
-    const contiguous = keep[keep.length - 1]! - keep[p]! === keep.length - 1 - p;
-    if (!options.chevrotainOnly && contiguous) statement = fast.statement(keep[p]!, keep[keep.length - 1]! + 1, base);
-    if (!statement) statement = slowStatement(text, t, keep.slice(p), base, lineEnd - base, errors);
+    const contiguous = kLast - first === kept - 1 - p;
+    if (!options.chevrotainOnly && contiguous) statement = fast.statement(first, kLast + 1, base);
+    if (!statement) {
+      const idx: number[] = [];
+      for (let k = first; k <= kLast; k++) if (kind[k] !== Tok.Comment && kind[k] !== Tok.Bad) idx.push(k);
+      statement = slowStatement(text, t, idx, base, lineEnd - base, errors);
+    }
     if (statement) checkNumbers(statement, errors);
   }
   if (errors.length > 1) errors.sort((x, y) => x.start - y.start);
@@ -613,19 +624,21 @@ function slowStatement(text: string, t: TokenArrays, idx: number[], base: number
 }
 
 function checkNumbers(s: InstructionNode | DirectiveNode, errors: SyntaxError[]): void {
-  const visit = (v: ValueNode | undefined) => {
-    if (!v) return;
-    if (v.kind === 'number') {
-      if (!Number.isFinite(v.value)) errors.push({ start: v.start, end: v.end, message: `malformed number: write decimal (42), hex (0x2a) or binary (0b101010)` });
-      else if (v.value > Number.MAX_SAFE_INTEGER) errors.push({ start: v.start, end: v.end, message: `number too large` });
-    } else if (v.kind === 'binary') {
-      visit(v.left);
-      visit(v.right);
-    } else if (v.kind === 'neg') visit(v.operand);
-    else if (v.kind === 'index') visit(v.index);
-  };
-  if (s.kind === 'instruction') for (const f of s.fields) visit(f.value);
-  else for (const a of s.args) for (const v of a.values) visit(v);
+  if (s.kind === 'instruction') for (const f of s.fields) checkNumbersIn(f.value, errors);
+  else for (const a of s.args) for (const v of a.values) checkNumbersIn(v, errors);
+}
+
+// A function of its own, not a closure made per line.
+function checkNumbersIn(v: ValueNode | undefined, errors: SyntaxError[]): void {
+  if (!v) return;
+  if (v.kind === 'number') {
+    if (!Number.isFinite(v.value)) errors.push({ start: v.start, end: v.end, message: `malformed number: write decimal (42), hex (0x2a) or binary (0b101010)` });
+    else if (v.value > Number.MAX_SAFE_INTEGER) errors.push({ start: v.start, end: v.end, message: `number too large` });
+  } else if (v.kind === 'binary') {
+    checkNumbersIn(v.left, errors);
+    checkNumbersIn(v.right, errors);
+  } else if (v.kind === 'neg') checkNumbersIn(v.operand, errors);
+  else if (v.kind === 'index') checkNumbersIn(v.index, errors);
 }
 
 function printable(s: string): string {
