@@ -15,7 +15,7 @@
 
 import { EmbeddedActionsParser, createToken, createTokenInstance, type IToken, type TokenType, type IParserErrorMessageProvider } from 'chevrotain';
 import type { ArgNode, CommentNode, DirectiveNode, FieldNode, Ident, InstructionNode, LineBody, LineNode, ParseResult, SyntaxError, ValueNode } from './ast';
-import { scan, Tok, type TokenArrays } from './lexer';
+import { scan, scanLine, Tok, TokenBuffer, type TokenArrays } from './lexer';
 
 // ---- Tokens (chevrotain's view of the scanner's kinds) --------------------------------------------
 
@@ -258,29 +258,42 @@ class LineParser extends EmbeddedActionsParser {
 /** A number literal: decimal, 0x hex or 0b binary, with optional `_` separators. A malformed literal
  * gets NaN, which the driver reports, so that the rest of the line still parses. */
 export function numberNode(image: string, start: number): ValueNode {
-  const e = start + image.length;
-  // Fast path: plain decimal.
-  let v = 0;
-  let k = 0;
-  for (; k < image.length; k++) {
-    const c = image.charCodeAt(k);
-    if (c < 48 || c > 57) break;
-    v = v * 10 + (c - 48);
-  }
-  if (k === image.length) return { kind: 'number', value: v, radix: 10, start, end: e };
+  return numberIn(image, 0, image.length, start);
+}
+
+/** numberNode of the literal at [from, to) of `text`, read in place (no slice per literal), at relative offset `start`. */
+function numberIn(text: string, from: number, to: number, start: number): ValueNode {
+  const e = start + (to - from);
+  // One char-code pass instead of regexes, slices and parseInt: every LOAD and SAVE of a compiled
+  // program has a hex ddr_addr. The result is exact while it stays a safe integer, so it equals
+  // parseInt's; anything past that goes the general way below so rounding stays parseInt's.
   let radix: 2 | 10 | 16 = 10;
-  let body = image;
-  if (/^0[xX]/.test(image)) {
-    radix = 16;
-    body = image.slice(2);
-  } else if (/^0[bB]/.test(image)) {
-    radix = 2;
-    body = image.slice(2);
+  let k = from;
+  if (to - from > 1 && text.charCodeAt(from) === 48) {
+    const x = text.charCodeAt(from + 1) | 0x20;
+    if (x === 120) radix = 16;
+    else if (x === 98) radix = 2;
+    if (radix !== 10) k = from + 2;
   }
-  body = body.replace(/_/g, '');
-  const ok = radix === 16 ? /^[0-9a-fA-F]+$/ : radix === 2 ? /^[01]+$/ : /^[0-9]+$/;
-  const value = ok.test(body) ? parseInt(body, radix) : NaN;
-  return { kind: 'number', value, radix, start, end: e };
+  let v = 0;
+  let digits = 0;
+  let separators = false;
+  for (; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 95) {
+      separators = true;
+      continue;
+    }
+    const d = c - 48 < 10 && c >= 48 ? c - 48 : (c | 0x20) >= 97 && (c | 0x20) <= 102 ? (c | 0x20) - 87 : 99;
+    if (d >= radix) return { kind: 'number', value: NaN, radix, start, end: e };
+    v = v * radix + d;
+    digits++;
+  }
+  if (digits === 0) return { kind: 'number', value: NaN, radix, start, end: e };
+  // (Plain decimal digits always took this loop, whatever the size.)
+  if (v <= Number.MAX_SAFE_INTEGER || (radix === 10 && !separators)) return { kind: 'number', value: v, radix, start, end: e };
+  const body = text.slice(radix === 10 ? from : from + 2, to).replace(/_/g, '');
+  return { kind: 'number', value: parseInt(body, radix), radix, start, end: e };
 }
 
 function unquote(image: string): string {
@@ -430,7 +443,7 @@ class FastLine {
     const e = this.en(i);
     if (p === Tok.Number) {
       this.pos++;
-      return numberNode(this.image(i), s);
+      return numberIn(this.text, this.t.start[i]!, this.t.end[i]!, s);
     }
     if (p === Tok.String) {
       this.pos++;
@@ -502,26 +515,27 @@ export function parseLines(text: string, onLine: (line: LineNode) => void, optio
       lineStart = nl + 1;
     }
   }
-  let t: TokenArrays;
-  try {
-    t = scan(text);
-  } catch (e) {
-    onLine({ line: 0, start: 0, end: text.length, body: { label: undefined, statement: undefined, comment: undefined, errors: [{ start: 0, end: Math.min(text.length, 1), message: `internal scanner failure: ${String(e)}` }] } });
-    return;
-  }
+  // One line's tokens at a time, in one small buffer reused for every line (see scanLine).
+  const t = new TokenBuffer(64);
   const fast = new FastLine(text, t);
-  let i = 0;
   let lineNo = 0;
   let lineStart = 0;
   for (;;) {
-    let j = i;
-    while (j < t.count && t.kind[j] !== Tok.Newline) j++;
-    const lineEnd = j < t.count ? t.start[j]! : text.length;
-    onLine({ line: lineNo, start: lineStart, end: lineEnd, body: lineBody(text, t, i, j, lineStart, lineEnd, fast, options) });
-    if (j >= t.count) return;
+    t.count = 0;
+    let next: number;
+    try {
+      next = scanLine(text, lineStart, t);
+    } catch (e) {
+      onLine({ line: 0, start: 0, end: text.length, body: { label: undefined, statement: undefined, comment: undefined, errors: [{ start: 0, end: Math.min(text.length, 1), message: `internal scanner failure: ${String(e)}` }] } });
+      return;
+    }
+    const ended = t.count > 0 && t.kind[t.count - 1] === Tok.Newline;
+    const j = ended ? t.count - 1 : t.count;
+    const lineEnd = ended ? t.start[j]! : text.length;
+    onLine({ line: lineNo, start: lineStart, end: lineEnd, body: lineBody(text, t, 0, j, lineStart, lineEnd, fast, options) });
+    if (!ended) return;
     lineNo++;
-    lineStart = t.end[j]!;
-    i = j + 1;
+    lineStart = next;
   }
 }
 
@@ -531,15 +545,18 @@ export function parseLine(lineText: string, options: ParseOptions = {}): LineBod
   return lineBody(lineText, t, 0, t.count, 0, lineText.length, new FastLine(lineText, t), options);
 }
 
-// Tokens the parser sees for the current line (comments and bad characters removed); reused.
-const keep: number[] = [];
-
 /** The body of the line made of tokens [i, j) of `t`, which starts at absolute offset `base`. */
 function lineBody(text: string, t: TokenArrays, i: number, j: number, base: number, lineEnd: number, fast: FastLine, options: ParseOptions): LineBody {
   const { kind, start, end: tend } = t;
   const errors: SyntaxError[] = [];
-  keep.length = 0;
   let comment: CommentNode | undefined;
+  // The parser sees the tokens other than comments and bad characters ("kept"). Only the first
+  // three and the last are needed unless the line goes to chevrotain: no list of them per line.
+  let kept = 0;
+  let k0 = -1;
+  let k1 = -1;
+  let k2 = -1;
+  let kLast = -1;
   for (let k = i; k < j; k++) {
     const kd = kind[k]!;
     if (kd === Tok.Comment) comment = { text: text.slice(start[k]!, tend[k]!), start: start[k]! - base, end: tend[k]! - base };
@@ -552,22 +569,30 @@ function lineBody(text: string, t: TokenArrays, i: number, j: number, base: numb
       });
     } else {
       if (kd === Tok.UnterminatedString) errors.push({ start: start[k]! - base, end: tend[k]! - base, message: 'this string has no closing " before the end of the line' });
-      keep.push(k);
+      if (kept === 0) k0 = k;
+      else if (kept === 1) k1 = k;
+      else if (kept === 2) k2 = k;
+      kLast = k;
+      kept++;
     }
   }
   let label: Ident | undefined;
   let p = 0;
-  if (keep.length >= 2 && kind[keep[0]!] === Tok.Identifier && kind[keep[1]!] === Tok.Colon) {
-    const a = keep[0]!;
-    label = { text: text.slice(start[a]!, tend[a]!), start: start[a]! - base, end: tend[a]! - base };
+  if (kept >= 2 && kind[k0] === Tok.Identifier && kind[k1] === Tok.Colon) {
+    label = { text: text.slice(start[k0]!, tend[k0]!), start: start[k0]! - base, end: tend[k0]! - base };
     p = 2;
   }
   let statement: InstructionNode | DirectiveNode | undefined;
-  if (p < keep.length) {
+  if (p < kept) {
+    const first = p === 0 ? k0 : k2;
     // The fast path needs contiguous tokens: only when nothing was filtered out between them.
-    const contiguous = keep[keep.length - 1]! - keep[p]! === keep.length - 1 - p;
-    if (!options.chevrotainOnly && contiguous) statement = fast.statement(keep[p]!, keep[keep.length - 1]! + 1, base);
-    if (!statement) statement = slowStatement(text, t, keep.slice(p), base, lineEnd - base, errors);
+    const contiguous = kLast - first === kept - 1 - p;
+    if (!options.chevrotainOnly && contiguous) statement = fast.statement(first, kLast + 1, base);
+    if (!statement) {
+      const idx: number[] = [];
+      for (let k = first; k <= kLast; k++) if (kind[k] !== Tok.Comment && kind[k] !== Tok.Bad) idx.push(k);
+      statement = slowStatement(text, t, idx, base, lineEnd - base, errors);
+    }
     if (statement) checkNumbers(statement, errors);
   }
   if (errors.length > 1) errors.sort((x, y) => x.start - y.start);
@@ -599,19 +624,21 @@ function slowStatement(text: string, t: TokenArrays, idx: number[], base: number
 }
 
 function checkNumbers(s: InstructionNode | DirectiveNode, errors: SyntaxError[]): void {
-  const visit = (v: ValueNode | undefined) => {
-    if (!v) return;
-    if (v.kind === 'number') {
-      if (!Number.isFinite(v.value)) errors.push({ start: v.start, end: v.end, message: `malformed number: write decimal (42), hex (0x2a) or binary (0b101010)` });
-      else if (v.value > Number.MAX_SAFE_INTEGER) errors.push({ start: v.start, end: v.end, message: `number too large` });
-    } else if (v.kind === 'binary') {
-      visit(v.left);
-      visit(v.right);
-    } else if (v.kind === 'neg') visit(v.operand);
-    else if (v.kind === 'index') visit(v.index);
-  };
-  if (s.kind === 'instruction') for (const f of s.fields) visit(f.value);
-  else for (const a of s.args) for (const v of a.values) visit(v);
+  if (s.kind === 'instruction') for (const f of s.fields) checkNumbersIn(f.value, errors);
+  else for (const a of s.args) for (const v of a.values) checkNumbersIn(v, errors);
+}
+
+// A function of its own, not a closure made per line.
+function checkNumbersIn(v: ValueNode | undefined, errors: SyntaxError[]): void {
+  if (!v) return;
+  if (v.kind === 'number') {
+    if (!Number.isFinite(v.value)) errors.push({ start: v.start, end: v.end, message: `malformed number: write decimal (42), hex (0x2a) or binary (0b101010)` });
+    else if (v.value > Number.MAX_SAFE_INTEGER) errors.push({ start: v.start, end: v.end, message: `number too large` });
+  } else if (v.kind === 'binary') {
+    checkNumbersIn(v.left, errors);
+    checkNumbersIn(v.right, errors);
+  } else if (v.kind === 'neg') checkNumbersIn(v.operand, errors);
+  else if (v.kind === 'index') checkNumbersIn(v.index, errors);
 }
 
 function printable(s: string): string {
