@@ -25,7 +25,7 @@ export const collectGarbage: (() => void) | undefined = (() => {
 })();
 
 /** Main-thread growth allowed between collections while editing goes on. */
-export const GROWTH_BYTES = 96 * 1024 * 1024;
+export const GROWTH_BYTES = 64 * 1024 * 1024;
 
 let usedAfterLast = v8.getHeapStatistics().used_heap_size;
 
