@@ -5,20 +5,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src-compiler/cli/main';
-import type { CliIO } from '../src-compiler/cli/io';
 import { sharedModel } from './support/models';
+import { runCli } from './support/cli';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-cli-compile-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: dir, interactive: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const run = (args: string[]) => runCli(args, dir);
 
 const lenet = sharedModel('caffe/lenet.prototxt');
 

@@ -7,19 +7,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src-compiler/cli/main';
-import type { CliIO } from '../src-compiler/cli/io';
 import { sharedModel } from './support/models';
+import { runCli } from './support/cli';
 
 const root = path.join(__dirname, '..');
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: root, interactive: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const run = (args: string[]) => runCli(args, root);
 
 describe('dnnvm import', () => {
   it('--json has the contract keys (BRIEF section 5)', async () => {

@@ -6,12 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../src-compiler/asm/assemble';
-import { main } from '../src-compiler/cli/main';
-import type { CliIO } from '../src-compiler/cli/io';
 import { loadModel } from '../src-compiler/frontend/load';
 import { wordsFromBytes } from '../src-compiler/isa/encoding';
 import { DEFAULT_LIMITS, limits, limitsFromEnv, resetLimits, setLimits } from '../src-compiler/util/limits';
 import { UserError } from '../src-compiler/util/errors';
+import { runCli } from './support/cli';
 import { sharedModel } from './support/models';
 
 afterEach(() => {
@@ -79,10 +78,7 @@ describe('limits', () => {
 
   it('simulated cycles: the CLI stops the timing simulation there and says the result is partial', async () => {
     process.env['DNNVM_LIMITS'] = 'simulatedCycles=500';
-    let out = '';
-    let err = '';
-    const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: path.join(__dirname, '..'), interactive: false };
-    const code = await main(['sim', 'test-fixtures/programs/conv3x3.dnnasm', '--cores', '1'], io);
+    const { code, out } = await runCli(['sim', 'test-fixtures/programs/conv3x3.dnnasm', '--cores', '1'], path.join(__dirname, '..'));
     expect(code).toBe(0);
     expect(out).toMatch(/the simulation did not complete \(limit\)/);
     expect(limits().simulatedCycles).toBe(500);

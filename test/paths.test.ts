@@ -6,10 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src-compiler/cli/main';
-import type { CliIO } from '../src-compiler/cli/io';
 import { resolveInside } from '../src-compiler/util/paths';
 import { UserError } from '../src-compiler/util/errors';
+import { runCli } from './support/cli';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-paths-'));
 const prog = path.join(root, 'prog');
@@ -22,12 +21,7 @@ fs.symlinkSync(path.join(outside, 'data.bin'), path.join(prog, 'link.bin'));
 fs.writeFileSync(path.join(outside, 'arch.json'), fs.readFileSync(path.join(__dirname, '..', 'dist', 'arch.schema.json')));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: prog, interactive: false };
-  return { code: await main(args, io), out, err };
-}
+const run = (args: string[]) => runCli(args, prog);
 
 const program = (file: string) => `.arch ZU9\n.ddr input reg=0 size=16 file=${JSON.stringify(file)}\n    LOAD bank_addr=0 bank_id=VB0[0] jump_write=1 jump_read=16 length=1 channel=16 reg_id=input ddr_addr=input\n    END\n`;
 

@@ -7,10 +7,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importCaffe } from '../src-compiler/frontend/caffe/import';
 import { importOnnx } from '../src-compiler/frontend/onnx/import';
-import { main } from '../src-compiler/cli/main';
-import type { CliIO } from '../src-compiler/cli/io';
 import { UserError } from '../src-compiler/util/errors';
 import { resetLimits, setLimits } from '../src-compiler/util/limits';
+import { runCli } from './support/cli';
 import { buildModel } from './support/onnx-build';
 
 const NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
@@ -45,10 +44,9 @@ describe("names of Object's members read from files", () => {
 
   it('dnnvm model: a model name like one is not a built-in model', async () => {
     for (const name of NAMES) {
-      let err = '';
-      const io: CliIO = { out: () => undefined, err: (t) => void (err += t), cwd: path.join(__dirname, '..'), interactive: false };
-      expect(await main(['model', name], io), name).toBe(1);
-      expect(err, name).toContain(`no built-in model '${name}'`);
+      const r = await runCli(['model', name], path.join(__dirname, '..'));
+      expect(r.code, name).toBe(1);
+      expect(r.err, name).toContain(`no built-in model '${name}'`);
     }
   });
 

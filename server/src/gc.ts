@@ -1,7 +1,7 @@
 // Garbage collection on request, for the server's main thread and its workers.
 //
 // V8 collects its old generation when the heap has grown by some factor since the last collection,
-// not when the program is idle. An analysis of a big program (a compiled ResNet-50: a 1.5 MB text, its
+// not when the program is idle. An analysis of a big program (a compiled ResNet-50: a 2.9 MB text, its
 // syntax tree, a functional check over 25 MB of weights) leaves 100-250 MB of garbage per thread, and
 // during an editing session several of those piled up before V8 collected: the soak test measured the
 // server at 250-320 MB above where it started. Collecting once the work is done keeps it near its

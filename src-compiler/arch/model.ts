@@ -104,6 +104,8 @@ export interface DerivedFigures {
   readonly ddrBytesPerCycle: number;
   /** Per core, through its AXI data ports, per DPU cycle. */
   readonly axiBytesPerCyclePerCore: number;
+  /** The most one core can move per cycle: its AXI ports, or the whole board's DDR if that is less. */
+  readonly coreDdrBytesPerCycle: number;
   readonly ddrLatencyCycles: number;
   readonly bankBytes: number;
   readonly imageGroupBytes: number;
@@ -150,6 +152,7 @@ export function deriveArch(spec: ArchSpec): Arch {
     ddrBytesPerSecond: ddr,
     ddrBytesPerCycle: ddr / f,
     axiBytesPerCyclePerCore: spec.axi.dataPorts * spec.axi.portBytes,
+    coreDdrBytesPerCycle: Math.min(spec.axi.dataPorts * spec.axi.portBytes, ddr / f),
     ddrLatencyCycles: Math.round((spec.ddr.latencyNs * 1e-9) * f),
     bankBytes,
     imageGroupBytes: bankBytes * dpu.pp,

@@ -14,7 +14,7 @@ import { loadModel } from '../frontend/load';
 import { sharedModelsDir } from '../frontend/bench';
 import { generatedSamples } from '../quant/calibration';
 import { quantizedFor } from './compile-bench';
-import { timeRuns, timeRunsCpu, type BenchContext, type BenchRow, type SectionResult, type Timing } from './types';
+import { rateRow, timeRuns, timeRunsCpu, type BenchContext, type BenchRow, type SectionResult } from './types';
 
 const GROUP = 'Functional simulation of whole models vs onnxruntime-node';
 
@@ -48,21 +48,6 @@ export function loadOnnxRuntime(): { ort?: Ort; error?: string } {
   }
 }
 
-/** A rate row: `work` per run of `t` milliseconds; the fastest run gives the highest rate. */
-function rateRow(name: string, work: number, t: Timing, unit: string, budget?: { text: string; min: number }, detail?: string): BenchRow {
-  const rate = (ms: number) => work / (ms / 1000);
-  return {
-    group: GROUP,
-    name,
-    value: rate(t.median),
-    unit,
-    min: rate(t.max),
-    max: rate(t.min),
-    runs: t.runs,
-    ...(budget ? { budget: budget.text, met: rate(t.median) >= budget.min } : {}),
-    ...(detail ? { detail } : {}),
-  };
-}
 
 export async function benchRuntime(quick: boolean, ctx: BenchContext): Promise<SectionResult> {
   const runs = quick ? 3 : 5;
@@ -96,7 +81,7 @@ export async function benchRuntime(quick: boolean, ctx: BenchContext): Promise<S
     if (problems) notes.push(`${m.file}: the functional simulator reports ${problems} error(s) on the compiled program.`);
     rows.push(
       rateRow(
-        `${m.label}: functional simulation, compiled for ZU9 (runtime: DPU segments bit-exact with race checks, host steps on the integer reference)`,
+        GROUP, `${m.label}: functional simulation, compiled for ZU9 (runtime: DPU segments bit-exact with race checks, host steps on the integer reference)`,
         macs,
         sim,
         'MAC/s',
@@ -110,7 +95,7 @@ export async function benchRuntime(quick: boolean, ctx: BenchContext): Promise<S
       const feeds: Record<string, unknown> = {};
       for (const name of g.inputs) feeds[name] = new ort.Tensor('float32', input.get(name)!, g.tensors.get(name)!.shape);
       const t = await timeRuns(runs, () => session.run(feeds));
-      rows.push(rateRow(`${m.label}: onnxruntime-node on the CPU (float32, one thread)`, macs, t, 'MAC/s', undefined, `the same ONNX file and input, ${t.median.toFixed(1)} ms per run`));
+      rows.push(rateRow(GROUP, `${m.label}: onnxruntime-node on the CPU (float32, one thread)`, macs, t, 'MAC/s', undefined, `the same ONNX file and input, ${t.median.toFixed(1)} ms per run`));
       // Time over time (the MAC/s ratio inverted), so that the figure reads as "N times as long".
       const ratio = sim.median / t.median;
       rows.push({

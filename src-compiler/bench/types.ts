@@ -53,6 +53,23 @@ export async function timeRunsCpu(runs: number, fn: () => unknown | Promise<unkn
   return { median: median(ms), min: Math.min(...ms), max: Math.max(...ms), runs, cpuMs: median(cpu) };
 }
 
+/** A throughput row: `work` units per run of `t` (milliseconds), as units per second. The fastest run
+ * gives the highest rate, so min and max swap. */
+export function rateRow(group: string, name: string, work: number, t: Timing, unit: string, budget?: { text: string; min: number }, detail?: string): BenchRow {
+  const rate = (ms: number) => work / (ms / 1000);
+  return {
+    group,
+    name,
+    value: rate(t.median),
+    unit,
+    min: rate(t.max),
+    max: rate(t.min),
+    runs: t.runs,
+    ...(budget ? { budget: budget.text, met: rate(t.median) >= budget.min } : {}),
+    ...(detail ? { detail } : {}),
+  };
+}
+
 export function row(group: string, name: string, t: Timing, unit = 'ms', budget?: { text: string; max?: number; min?: number }, detail?: string): BenchRow {
   const met = budget ? (budget.max === undefined || t.median <= budget.max) && (budget.min === undefined || t.median >= budget.min) : undefined;
   return {

@@ -2,21 +2,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from './main';
-import type { CliIO } from './io';
+import { runCli } from '../../test/support/cli';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'test-fixtures', 'programs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnnvm-sim-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 for (const f of fs.readdirSync(FIXTURES)) if (f.startsWith('conv3x3.')) fs.copyFileSync(path.join(FIXTURES, f), path.join(tmp, f));
 
-async function dnnvm(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: tmp, interactive: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const dnnvm = (...argv: string[]) => runCli(argv, tmp);
 
 describe('dnnvm sim', () => {
   it('prints the per-layer table and totals of the hand-written conv3x3', async () => {

@@ -70,7 +70,7 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
     // core's most) summed per engine, and the cores together also cannot move more than the board's
     // DDR: cores x bytes / DDR rate per image and core.
     const d = arch.derived;
-    const coreRate = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle);
+    const coreRate = d.coreDdrBytesPerCycle;
     let segConv = 0;
     let segMisc = 0;
     let segBytes = 0;

@@ -41,6 +41,36 @@ interface KeyState {
   readers: Int32Array;
 }
 
+/** Calls `want` with every earlier instruction the accesses conflict with: the last writer of what is
+ * read; the last writer and the readers since of what is written. */
+function conflicts(keys: Map<string | number, KeyState>, reads: TokenInput['reads'], writes: TokenInput['writes'], want: (x: number) => void): void {
+  for (const k of reads) {
+    const s = keys.get(k);
+    if (s) want(s.writer);
+  }
+  for (const k of writes) {
+    const s = keys.get(k);
+    if (!s) continue;
+    want(s.writer);
+    for (let e = 0; e < ENGINE_COUNT; e++) want(s.readers[e]!);
+  }
+}
+
+/** Instruction y of engine b has made its accesses. */
+function record(keys: Map<string | number, KeyState>, b: number, y: number, reads: TokenInput['reads'], writes: TokenInput['writes']): void {
+  for (const k of reads) {
+    let s = keys.get(k);
+    if (!s) keys.set(k, (s = { writer: -1, readers: new Int32Array(ENGINE_COUNT).fill(-1) }));
+    s.readers[b] = y;
+  }
+  for (const k of writes) {
+    let s = keys.get(k);
+    if (!s) keys.set(k, (s = { writer: -1, readers: new Int32Array(ENGINE_COUNT).fill(-1) }));
+    s.writer = y;
+    s.readers.fill(-1);
+  }
+}
+
 export function assignTokens(instrs: readonly TokenInput[]): TokenResult {
   const n = instrs.length;
   const dpdon = new Uint8Array(n);
@@ -63,16 +93,7 @@ export function assignTokens(instrs: readonly TokenInput[]): TokenResult {
       const a = instrs[x]!.engine;
       if (a !== b && a >= 0 && x > need[a]!) need[a] = x;
     };
-    for (const k of reads) {
-      const s = keys.get(k);
-      if (s) want(s.writer);
-    }
-    for (const k of writes) {
-      const s = keys.get(k);
-      if (!s) continue;
-      want(s.writer);
-      for (let e = 0; e < ENGINE_COUNT; e++) want(s.readers[e]!);
-    }
+    conflicts(keys, reads, writes, want);
     const known = engineClock[b]!;
     // Latest source first: it may bring the earlier ones along (a later instruction can know of an
     // earlier one through tokens, never the reverse), so fewer tokens are needed.
@@ -89,17 +110,7 @@ export function assignTokens(instrs: readonly TokenInput[]): TokenResult {
     }
     known[b] = y;
     clock.set(known, y * ENGINE_COUNT);
-    for (const k of reads) {
-      let s = keys.get(k);
-      if (!s) keys.set(k, (s = { writer: -1, readers: new Int32Array(ENGINE_COUNT).fill(-1) }));
-      s.readers[b] = y;
-    }
-    for (const k of writes) {
-      let s = keys.get(k);
-      if (!s) keys.set(k, (s = { writer: -1, readers: new Int32Array(ENGINE_COUNT).fill(-1) }));
-      s.writer = y;
-      s.readers.fill(-1);
-    }
+    record(keys, b, y, reads, writes);
   }
   return { dpdon, dpdby, crossEngineDeps, tokens };
 }
@@ -121,27 +132,8 @@ export function crossEngineDependencies(instrs: readonly TokenInput[]): Int32Arr
       const a = instrs[x]!.engine;
       if (a !== b && a >= 0 && x > out[y * ENGINE_COUNT + a]!) out[y * ENGINE_COUNT + a] = x;
     };
-    for (const k of reads) {
-      const s = keys.get(k);
-      if (s) want(s.writer);
-    }
-    for (const k of writes) {
-      const s = keys.get(k);
-      if (!s) continue;
-      want(s.writer);
-      for (let e = 0; e < ENGINE_COUNT; e++) want(s.readers[e]!);
-    }
-    for (const k of reads) {
-      let s = keys.get(k);
-      if (!s) keys.set(k, (s = { writer: -1, readers: new Int32Array(ENGINE_COUNT).fill(-1) }));
-      s.readers[b] = y;
-    }
-    for (const k of writes) {
-      let s = keys.get(k);
-      if (!s) keys.set(k, (s = { writer: -1, readers: new Int32Array(ENGINE_COUNT).fill(-1) }));
-      s.writer = y;
-      s.readers.fill(-1);
-    }
+    conflicts(keys, reads, writes, want);
+    record(keys, b, y, reads, writes);
   }
   return out;
 }

@@ -12,26 +12,10 @@ import { seededBytes } from './testing/reference';
 import { assembleOrThrow } from './testing/run-layer';
 import { tileLayer, type ConvLayer } from './testing/tiler';
 import { simulateTiming } from './timing';
-import { timeRuns, type BenchRow, type Timing } from '../bench/types';
+import { rateRow, timeRuns, type BenchRow, type Timing } from '../bench/types';
 
 const GROUP = 'Simulators';
 
-/** A throughput row: `work` units per run of `t` (milliseconds), as units per second. */
-function rateRow(name: string, work: number, t: Timing, unit: string, budget?: { text: string; min: number }, detail?: string): BenchRow {
-  const rate = (ms: number) => work / (ms / 1000);
-  return {
-    group: GROUP,
-    name,
-    value: rate(t.median),
-    unit,
-    // The fastest run gives the highest rate.
-    min: rate(t.max),
-    max: rate(t.min),
-    runs: t.runs,
-    ...(budget ? { budget: budget.text, met: rate(t.median) >= budget.min } : {}),
-    ...(detail ? { detail } : {}),
-  };
-}
 
 /** timeRuns, plus the process CPU time per run: on a loaded machine wall time says little alone. */
 async function timed(runs: number, fn: () => void): Promise<Timing & { cpuMs: number }> {
@@ -51,11 +35,12 @@ export async function benchSimulators(quick = false): Promise<BenchRow[]> {
   const p = programFromInstrs(pingPongProgram(arch, tiles), arch, [{ name: 'pipeline', first: 0, end: 3 * tiles + 2 }]);
   const one = await timed(runs, () => void simulateTiming(p, { cores: 1 }));
   rows.push(
-    rateRow('timing simulation, one core', p.count, one, 'instructions/s', { text: '>= 5 M instructions/s', min: 5e6 }, `${p.count.toLocaleString('en-US')} instructions (a LOAD/CONV/SAVE ping-pong on ZU9), ${one.median.toFixed(0)} ms wall, ${one.cpuMs.toFixed(0)} ms CPU per run`),
+    rateRow(GROUP, 'timing simulation, one core', p.count, one, 'instructions/s', { text: '>= 5 M instructions/s', min: 5e6 }, `${p.count.toLocaleString('en-US')} instructions (a LOAD/CONV/SAVE ping-pong on ZU9), ${one.median.toFixed(0)} ms wall, ${one.cpuMs.toFixed(0)} ms CPU per run`),
   );
   const all = await timed(runs, () => void simulateTiming(p, { cores: arch.cores }));
   rows.push(
     rateRow(
+      GROUP,
       `timing simulation, throughput mode (${arch.cores} cores sharing the DDR)`,
       p.count * arch.cores,
       all,
@@ -81,8 +66,8 @@ export async function benchSimulators(quick = false): Promise<BenchRow[]> {
   };
   const checked = await timed(runs, () => run(true));
   const what = `3x3 conv 56x56x64 -> 64 on ZU9 (${program.count} instructions, ${(macs / 1e6).toFixed(1)} M MACs)`;
-  rows.push(rateRow('functional simulation, one core', macs, checked, 'MAC/s', { text: '>= 1 GMAC/s', min: 1e9 }, `${what} with race checks, ${checked.median.toFixed(0)} ms wall, ${checked.cpuMs.toFixed(0)} ms CPU per run`));
+  rows.push(rateRow(GROUP, 'functional simulation, one core', macs, checked, 'MAC/s', { text: '>= 1 GMAC/s', min: 1e9 }, `${what} with race checks, ${checked.median.toFixed(0)} ms wall, ${checked.cpuMs.toFixed(0)} ms CPU per run`));
   const unchecked = await timed(runs, () => run(false));
-  rows.push(rateRow('functional simulation, one core, race checks off', macs, unchecked, 'MAC/s', undefined, `${what}, ${unchecked.median.toFixed(0)} ms wall, ${unchecked.cpuMs.toFixed(0)} ms CPU per run`));
+  rows.push(rateRow(GROUP, 'functional simulation, one core, race checks off', macs, unchecked, 'MAC/s', undefined, `${what}, ${unchecked.median.toFixed(0)} ms wall, ${unchecked.cpuMs.toFixed(0)} ms CPU per run`));
   return rows;
 }

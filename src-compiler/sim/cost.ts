@@ -215,7 +215,7 @@ export function bankRate(c: InstrCosts, i: number): number {
 export function soloCycles(arch: Arch, c: InstrCosts, i: number): number {
   if (c.kind[i] !== DDR) return c.cycles[i]!;
   const d = arch.derived;
-  return d.ddrLatencyCycles + c.bytes[i]! / Math.min(bankRate(c, i), d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle);
+  return d.ddrLatencyCycles + c.bytes[i]! / Math.min(bankRate(c, i), d.coreDdrBytesPerCycle);
 }
 
 /** Cycles an instruction needs at its engine's peak rate: CONV MACs / (PP x ICP x OCP), DPTWISE MACs /

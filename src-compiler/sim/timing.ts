@@ -768,7 +768,7 @@ function summarize(
   // most one core can ever move (its AXI ports, or the whole board's DDR when the other cores are
   // between transfers, as they are in the staggered steady state), not an equal share.
   const rec = times[0]!.rec;
-  const ddrShare = Math.min(d.axiBytesPerCyclePerCore, d.ddrBytesPerCycle);
+  const ddrShare = d.coreDdrBytesPerCycle;
   let completedSoFar = clock.imageStart0;
   for (let i = 0; i < Math.min(n, p.layers[0]?.first ?? n); i++) completedSoFar = Math.max(completedSoFar, rec[2 * i + END]!);
   const layers: LayerTiming[] = [];
