@@ -130,7 +130,7 @@ interface Plan {
   readonly resident: ReadonlySet<string>;
 }
 
-function space(ctx: GroupContext, g: BankGroup): BankSpace {
+export function space(ctx: GroupContext, g: BankGroup): BankSpace {
   let s = ctx.spaces.get(g.name);
   if (!s) ctx.spaces.set(g.name, (s = new BankSpace(g.depth)));
   return s;
@@ -373,7 +373,7 @@ function residentInputs(ctx: GroupContext, spec: GroupSpec, tensorGroup: Readonl
     if (tensorGroup.get(name) !== g) continue;
     size += groups * consumerStride(spec, name) * plan.ringCols.get(name)! * Math.ceil(fmapByName(spec, name).c / ctx.arch.dpu.icp);
   }
-  if (size > g.depth) return plan;
+  if (size > space(ctx, g).capacity()) return plan;
   return { ...plan, ringGroups, resident: new Set([f.name]) };
 }
 
@@ -414,7 +414,8 @@ function weightPasses(ctx: GroupContext, spec: GroupSpec): (WeightPass | undefin
   const s = spec.stages[0]!;
   const op = s.op as ConvOp;
   const L = convWeightLayout(op, ctx.arch, s.inputs[0]!.c, s.out.c);
-  const depth = ctx.arch.dpu.bankDepth;
+  // The CONVW addresses this group may use: the bank, or what a group running beside it leaves.
+  const depth = space(ctx, bankGroupByName(ctx.arch, 'CONVW')!).capacity();
   if (L.ocg * L.filterAddrs * op.groups <= depth) return [undefined];
   const per = Math.max(1, Math.floor(depth / 2 / L.filterAddrs));
   if (L.filterAddrs > depth) throw new CapacityError(`${op.node.name}: one filter takes ${L.filterAddrs} addresses of a CONVW bank (kernel ${op.kernel[0]}x${op.kernel[1]} x ${L.cg} channel groups), more than its ${depth}`);
@@ -466,7 +467,7 @@ function planGroup(ctx: GroupContext, spec: GroupSpec, tensorGroup: ReadonlyMap<
       const size = groups * consumerStride(spec, name) * dry.cols.get(name)! * cg;
       need.set(g.name, (need.get(g.name) ?? 0) + size);
     }
-    if ([...need].every(([g, size]) => size <= bankGroupByName(arch, g)!.depth)) return { strips: list, ringGroups: dry.groups, ringCols: dry.cols, resident: new Set() };
+    if ([...need].every(([g, size]) => size <= space(ctx, bankGroupByName(arch, g)!).capacity())) return { strips: list, ringGroups: dry.groups, ringCols: dry.cols, resident: new Set() };
   }
   throw new CapacityError(`${spec.name}: its rows do not fit the image banks even one column wide`);
 }

@@ -16,6 +16,7 @@ import { ProgramBuilder, type LayerMark } from './emit';
 import { CapacityError, generateCopy, generateGroup, stageOf, type GroupContext, type GroupSpec } from './codegen';
 import { lower, type DpuOp, type LoweredGraph, type Segment } from './lower';
 import { chooseGroups, type FusionReport } from './fusion';
+import { choosePairs, estimateParallel, generateParallel, type BankSplit } from './parallel';
 import { Blob } from './weights';
 
 /** Seeded random inputs the quantizer calibrates on when the user gives none. */
@@ -32,6 +33,9 @@ export interface CompileOptions {
    * float runs over the calibration inputs are skipped. */
   readonly calibrationStats?: ReadonlyMap<string, number>;
   readonly seed?: number;
+  /** Optimized mode: run independent groups that keep different engines busy at the same time
+   * (parallel.ts). Default true; false compiles every group after the other. */
+  readonly parallel?: boolean;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
   readonly isCancelled?: () => boolean;
 }
@@ -41,6 +45,8 @@ export interface FusionGroup {
   readonly nodes: readonly string[];
   /** Which template produced it ('single' for one layer alone). */
   readonly template: string;
+  /** The layer (a `parallel#k` group) it runs in beside another group, when it does. */
+  readonly parallel?: string;
 }
 
 export interface CompiledSegment {
@@ -131,7 +137,7 @@ function compileLowered(model: string, g: XGraph, q: QuantizedGraph, opts: Compi
     for (const u of plans[segIndex++]!.units) {
       for (const op of u.ops) step.set(op.index, k);
       // A chain's intermediates never reach DDR.
-      for (const op of u.ops.slice(0, -1)) onChip.add(op.output);
+      for (const part of u.parts ?? [u]) for (const op of part.ops.slice(0, -1)) onChip.add(op.output);
       k++;
     }
   }
@@ -155,11 +161,22 @@ interface Unit {
   readonly template: string;
   readonly ops: DpuOp[];
   readonly spec?: GroupSpec;
+  /** Two independent groups that run at the same time (parallel.ts), and how they share the banks. */
+  readonly parts?: readonly [Unit, Unit];
+  readonly split?: BankSplit;
 }
 
 interface SegmentPlan {
   readonly units: Unit[];
   readonly fusion?: FusionReport;
+  /** Throughput mode: each core's share of the DDR, what the estimates assumed. */
+  readonly bytesPerCycle?: number;
+}
+
+/** The group of a unit as the code generator takes it (a lone operation gets a one-stage group). */
+function unitSpec(u: Unit, lg: LoweredGraph, arch: Arch): GroupSpec | undefined {
+  if (u.template === 'copy') return undefined;
+  return u.spec ?? { name: u.name, stages: [stageOf(u.ops[0]!, lg.fmaps, arch)], nodes: u.nodes };
 }
 
 /** The groups of a segment, in execution order: one per operation (naive), or the strategy's choice. */
@@ -174,11 +191,25 @@ function planSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, opts: Compi
   // Throughput mode: each core's share of the DDR.
   const share = Math.min(arch.derived.axiBytesPerCyclePerCore, arch.derived.ddrBytesPerCycle / arch.cores);
   const fusion = chooseGroups(lg, ddr, seg.ops, arch, share, opts.isCancelled);
-  const units = orderGroups(
+  const costOf = new Map(fusion.chosen.map((c) => [c.spec.name, c.cost]));
+  const ordered = orderGroups(
     lg,
     fusion.chosen.map((c) => ({ name: c.spec.name, nodes: [...c.spec.nodes], template: c.template, ops: c.spec.nodes.map((n) => seg.ops.find((o) => o.node.name === n)!), ...(c.spec.stages.length ? { spec: c.spec } : {}) })),
   );
-  return { units, fusion };
+  // Independent groups that keep different engines busy run at the same time.
+  const specs = ordered.map((u) => unitSpec(u, lg, arch));
+  const { order, pairs } =
+    opts.parallel === false
+      ? { order: ordered.map((_, k) => k), pairs: [] }
+      : choosePairs(specs, unitDeps(lg, ordered), ordered.map((u) => costOf.get(u.name) ?? 0), (a, b) => estimateParallel(ddr, a, b, arch, share), opts.isCancelled);
+  const splitOf = new Map(pairs.map((p) => [`${p.first},${p.second}`, p.split]));
+  const units = order.map((slot): Unit => {
+    if (typeof slot === 'number') return ordered[slot]!;
+    const [a, b] = [ordered[slot[0]]!, ordered[slot[1]]!];
+    return { name: `${a.name} | ${b.name}`, nodes: [...a.nodes, ...b.nodes], template: 'parallel', ops: [...a.ops, ...b.ops], parts: [a, b], split: splitOf.get(`${slot[0]},${slot[1]}`)! };
+  });
+  const parallel = pairs.map((p) => ({ groups: [ordered[p.first]!.name, ordered[p.second]!.name] as [string, string], split: p.split, cycles: p.cycles, apartCycles: p.apartCycles }));
+  return { units, fusion: { ...fusion, parallel }, bytesPerCycle: share };
 }
 
 function generateSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, plan: SegmentPlan, blob: Blob, opts: CompileOptions, naive: boolean, tick: () => void): CompiledSegment {
@@ -187,18 +218,27 @@ function generateSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, plan: S
   const ctx: GroupContext = { arch, b, places: ddr.places, blob, spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map(), augment: !naive };
   const groups: FusionGroup[] = [];
   let fusedIndex = 0;
+  let parallelIndex = 0;
   for (const u of plan.units) {
     if (opts.isCancelled?.()) throw new CancelledError();
     for (let k = 0; k < u.ops.length; k++) tick();
+    if (u.parts) {
+      const [pa, pb] = u.parts;
+      const layer = `parallel#${parallelIndex++}`;
+      const names = u.parts.map((p) => (p.ops.length > 1 ? `${p.template}#${fusedIndex++}` : undefined));
+      b.mark(u.name, u.nodes, layer, `${names[0] ?? pa.name} and ${names[1] ?? pb.name} run at the same time: independent, their instructions interleaved so that their engines overlap`, u.parts.map((p) => p.nodes[p.nodes.length - 1]!));
+      generateParallel(ctx, unitSpec(pa, lg, arch)!, unitSpec(pb, lg, arch)!, u.split!, plan.bytesPerCycle!);
+      u.parts.forEach((p, k) => groups.push({ name: names[k] ?? p.name, nodes: p.nodes, template: p.template, parallel: layer }));
+      continue;
+    }
     const fused = u.ops.length > 1 ? `${u.template}#${fusedIndex++}` : undefined;
     if (u.template === 'copy') {
       const op = u.ops[0]!;
       b.mark(op.node.name, [op.node.name], undefined, `concatenation copied through the chip${naive ? ' (naive mode)' : ''}`);
       generateCopy(ctx, op.inputs.map((i) => lg.fmaps.get(i)!), lg.fmaps.get(op.output)!);
     } else {
-      const spec: GroupSpec = u.spec ?? { name: u.name, stages: [stageOf(u.ops[0]!, lg.fmaps, arch)], nodes: u.nodes };
       b.mark(u.name, u.nodes, fused);
-      generateGroup(ctx, spec);
+      generateGroup(ctx, unitSpec(u, lg, arch)!);
     }
     groups.push({ name: fused ?? u.name, nodes: u.nodes, template: u.template });
   }
@@ -209,16 +249,7 @@ function generateSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, plan: S
 /** Groups in an order where every group runs after the groups whose outputs it reads (topological;
  * among ready groups, the one whose first operation comes first). */
 function orderGroups<T extends { ops: DpuOp[] }>(lg: LoweredGraph, units: T[]): T[] {
-  const owner = new Map<string, number>();
-  units.forEach((u, k) => u.ops.forEach((o) => owner.set(o.output, k)));
-  const deps = units.map((u, k) => new Set(u.ops.flatMap((o) => o.inputs.map((i) => owner.get(i)).filter((x): x is number => x !== undefined && x !== k))));
-  // Concatenations in place are no group: a reader of one depends on the producers of its inputs.
-  const viaConcat = (t: string): number[] => {
-    const op = lg.ops[lg.producer.get(t) ?? -1];
-    if (op?.kind !== 'concat') return [];
-    return op.inputs.flatMap((i) => (owner.has(i) ? [owner.get(i)!] : viaConcat(i)));
-  };
-  units.forEach((u, k) => u.ops.forEach((o) => o.inputs.forEach((i) => viaConcat(i).forEach((d) => d !== k && deps[k]!.add(d)))));
+  const deps = unitDeps(lg, units);
   const first = units.map((u) => Math.min(...u.ops.map((o) => o.index)));
   const done = new Set<number>();
   const out: T[] = [];
@@ -230,6 +261,21 @@ function orderGroups<T extends { ops: DpuOp[] }>(lg: LoweredGraph, units: T[]): 
     out.push(units[pick]!);
   }
   return out;
+}
+
+/** The groups each group reads from (indices), directly or through concatenations in place. */
+function unitDeps(lg: LoweredGraph, units: readonly { ops: DpuOp[] }[]): Set<number>[] {
+  const owner = new Map<string, number>();
+  units.forEach((u, k) => u.ops.forEach((o) => owner.set(o.output, k)));
+  const deps = units.map((u, k) => new Set(u.ops.flatMap((o) => o.inputs.map((i) => owner.get(i)).filter((x): x is number => x !== undefined && x !== k))));
+  // Concatenations in place are no group: a reader of one depends on the producers of its inputs.
+  const viaConcat = (t: string): number[] => {
+    const op = lg.ops[lg.producer.get(t) ?? -1];
+    if (op?.kind !== 'concat') return [];
+    return op.inputs.flatMap((i) => (owner.has(i) ? [owner.get(i)!] : viaConcat(i)));
+  };
+  units.forEach((u, k) => u.ops.forEach((o) => o.inputs.forEach((i) => viaConcat(i).forEach((d) => d !== k && deps[k]!.add(d)))));
+  return deps;
 }
 
 /** Binary of a segment. */

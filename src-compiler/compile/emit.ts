@@ -32,6 +32,14 @@ export interface LayerMark {
   readonly first: number;
   /** A comment line printed above the marker. */
   readonly comment?: string;
+  /** Nodes whose outputs the layer leaves in DDR, when not just its last node (two groups that run
+   * at the same time each leave their last node's; parallel.ts). */
+  readonly outputs?: readonly string[];
+}
+
+/** The nodes whose outputs a layer leaves in DDR: what validation and the golden checksums compare. */
+export function layerOutputNodes(l: Pick<LayerMark, 'nodes' | 'outputs'>): readonly string[] {
+  return l.outputs ?? l.nodes.slice(-1);
 }
 
 /** Addresses per physical key block of a bank group. */
@@ -71,8 +79,13 @@ export class ProgramBuilder {
     return this.instrs.length - 1;
   }
 
-  mark(name: string, nodes: readonly string[], group?: string, comment?: string): void {
-    this.layers.push({ name, nodes, ...(group ? { group } : {}), first: this.instrs.length, ...(comment ? { comment } : {}) });
+  mark(name: string, nodes: readonly string[], group?: string, comment?: string, outputs?: readonly string[]): void {
+    this.layers.push({ name, nodes, ...(group ? { group } : {}), first: this.instrs.length, ...(comment ? { comment } : {}), ...(outputs ? { outputs } : {}) });
+  }
+
+  /** Append an instruction another builder emitted (its checks already made). */
+  append(e: EmittedInstr): void {
+    this.instrs.push(e);
   }
 
   private currentLayer(): string {

@@ -109,6 +109,8 @@ export interface FusionReport {
   readonly estimatedCycles: number;
   readonly unfusedCycles: number;
   readonly droppedByWindow: number;
+  /** Groups chosen to run at the same time (parallel.ts), with their estimates together and apart. */
+  readonly parallel?: readonly { readonly groups: readonly [string, string]; readonly split: string; readonly cycles: number; readonly apartCycles: number }[];
 }
 
 /** A chain of ops as a group spec (ELEW operands reordered so the chained input comes first). */

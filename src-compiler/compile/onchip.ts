@@ -103,6 +103,11 @@ export function groupSpan(stride: number, pp: number, y0: number, y1: number): n
 export class BankSpace {
   private used: [number, number][] = [];
   private previous: [number, number][] = [];
+  /** Ranges no allocation may touch: another fusion group's, while two independent groups are
+   * generated to run at the same time (parallel.ts). */
+  private reserved: [number, number][] = [];
+  /** Every range allocated since `startLog` (weight passes forget their earlier ranges; this does not). */
+  private log: [number, number][] | undefined;
   constructor(readonly depth: number) {}
 
   /** Start a new fusion group: what the last one used becomes "previous". */
@@ -113,12 +118,14 @@ export class BankSpace {
 
   /** The lowest free start for `size` addresses, avoiding the previous group's ranges when possible. */
   allocate(size: number): number | undefined {
-    const fits = (start: number, avoid: [number, number][]) => start + size <= this.depth && ![...this.used, ...avoid].some(([a, b]) => start < b && a < start + size);
-    const starts = [0, ...this.used.map(([, b]) => b), ...this.previous.map(([, b]) => b)].sort((a, b) => a - b);
+    const clash = (start: number, list: [number, number][]) => list.some(([a, b]) => start < b && a < start + size);
+    const fits = (start: number, avoid: [number, number][]) => start + size <= this.depth && !clash(start, this.used) && !clash(start, this.reserved) && !clash(start, avoid);
+    const starts = [0, ...this.used.map(([, b]) => b), ...this.previous.map(([, b]) => b), ...this.reserved.map(([, b]) => b)].sort((a, b) => a - b);
     for (const avoid of [this.previous, []]) {
       for (const s of starts)
         if (fits(s, avoid)) {
           this.used.push([s, s + size]);
+          this.log?.push([s, s + size]);
           return s;
         }
     }
@@ -149,5 +156,38 @@ export class BankSpace {
 
   free(): number {
     return this.depth - this.used.reduce((s, [a, b]) => s + b - a, 0);
+  }
+
+  /** The most addresses one allocation can get: the longest run free of reserved ranges. Planning
+   * sizes its rings and weight passes to this, not to the bank depth. */
+  capacity(): number {
+    let best = 0;
+    let at = 0;
+    for (const [a, b] of [...this.reserved].sort((x, y) => x[0] - y[0])) {
+      best = Math.max(best, a - at);
+      at = Math.max(at, b);
+    }
+    return Math.max(best, this.depth - at);
+  }
+
+  /** Record every allocation from now on (`takeLog` returns them). */
+  startLog(): void {
+    this.log = [];
+  }
+
+  takeLog(): [number, number][] {
+    const l = this.log ?? [];
+    this.log = undefined;
+    return l;
+  }
+
+  /** Forbid these ranges to every allocation until `reserve([])`. */
+  reserve(ranges: readonly [number, number][]): void {
+    this.reserved = ranges.map(([a, b]) => [a, b]);
+  }
+
+  /** Count these ranges as used by the current group (the next group avoids them when it can). */
+  addUsed(ranges: readonly [number, number][]): void {
+    for (const [a, b] of ranges) if (!this.used.some(([x, y]) => x === a && y === b)) this.used.push([a, b]);
   }
 }

@@ -23,6 +23,7 @@ import { writeFileAtomic } from '../util/fsx';
 import { UserError } from '../util/errors';
 import { segmentText, segmentWords, regionSymbol, type Compiled } from './compile';
 import { nchwToHwc } from './runtime';
+import { layerOutputNodes } from './emit';
 
 export const PACKAGE_FORMAT = 'dnnvm-package';
 export const PACKAGE_VERSION = 1;
@@ -102,12 +103,13 @@ export function writePackage(c: Compiled, dir: string, name: string, opts: Write
     golden = [];
     c.segments.forEach((s, si) =>
       s.layers.forEach((l, li) => {
-        const last = l.nodes[l.nodes.length - 1];
-        const op = c.lowered.ops.find((o) => o.node.name === last);
-        const fm = op && c.lowered.fmaps.get(op.output);
-        const v = op && ref.get(op.output)?.int8;
-        if (!op || !fm || !v || !c.ddr.places.has(op.output)) return;
-        golden!.push({ segment: si, layer: li, name: l.name, tensor: op.output, sha256: sha256(nchwToHwc(v, fm)) });
+        for (const node of layerOutputNodes(l)) {
+          const op = c.lowered.ops.find((o) => o.node.name === node);
+          const fm = op && c.lowered.fmaps.get(op.output);
+          const v = op && ref.get(op.output)?.int8;
+          if (!op || !fm || !v || !c.ddr.places.has(op.output)) continue;
+          golden!.push({ segment: si, layer: li, name: l.name, tensor: op.output, sha256: sha256(nchwToHwc(v, fm)) });
+        }
       }),
     );
   }

@@ -7,6 +7,7 @@ import { generatedSamples } from '../quant/calibration';
 import type { SimProblem } from '../sim/program';
 import type { Compiled } from './compile';
 import { hwcToNchw, readFmap, runCompiled } from './runtime';
+import { layerOutputNodes } from './emit';
 
 export interface LayerMismatch {
   readonly layer: string;
@@ -69,8 +70,9 @@ export function validateCompiled(c: Compiled, opts: ValidateOptions = {}): Valid
     onLayer: (seg, k, ddr) => {
       const layer = seg.layers[k]!;
       layersChecked++;
-      // What the layer leaves in DDR: its last node's output (a fused group's intermediates stay on chip).
-      for (const node of layer.nodes.slice(-1)) {
+      // What the layer leaves in DDR: its last node's output (a fused group's intermediates stay on
+      // chip), or each group's when two run at the same time.
+      for (const node of layerOutputNodes(layer)) {
         const op = lg.ops.find((o) => o.node.name === node);
         if (!op || op.kind === 'host') continue;
         const f = lg.fmaps.get(op.output)!;

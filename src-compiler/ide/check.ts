@@ -125,14 +125,15 @@ export function checkSegments(segs: readonly SegmentProgram[], ddr: DdrImage, op
         const li = seg.layerIndex[layer]!;
         layer++;
         if (!goldenOn || l.end <= l.first) continue;
-        const g = pkg!.golden(seg.index, l.name);
-        if (!g) continue;
-        const got = fmapChecksum(ddr, g);
-        if (got === undefined) continue;
-        checked++;
-        if (got !== g.sha256) {
-          mismatch = { layer: li, name: l.name, tensor: g.tensor, shape: [g.fmap.c, g.fmap.h, g.fmap.w] };
-          goldenOn = false;
+        for (const g of pkg!.goldens(seg.index, l.name)) {
+          const got = fmapChecksum(ddr, g);
+          if (got === undefined) continue;
+          checked++;
+          if (got !== g.sha256) {
+            mismatch = { layer: li, name: l.name, tensor: g.tensor, shape: [g.fmap.c, g.fmap.h, g.fmap.w] };
+            goldenOn = false;
+            break;
+          }
         }
       }
     };

@@ -65,12 +65,17 @@ export class ProgramPackage {
     return this.manifest.segments[index]?.name;
   }
 
-  /** The golden of layer `name` of segment `segment`, if the package has one with a DDR place. */
-  golden(segment: number, name: string): GoldenLayerCheck | undefined {
-    const g = this.manifest.golden?.layers.find((l) => l.segment === segment && l.name === name);
-    const t = g && this.manifest.tensors?.[g.tensor];
-    if (!g || !t?.ddr) return undefined;
-    return { name: g.name, tensor: g.tensor, sha256: g.sha256, fmap: { name: g.tensor, c: t.c, h: t.h, w: t.w, fix: t.fix }, place: { reg: t.ddr.reg, offset: t.ddr.offset, pixelStride: t.ddr.pixelStride, buffer: t.ddr.buffer ?? g.tensor } };
+  /** The goldens of layer `name` of segment `segment` that have a DDR place: one per map the layer
+   * leaves in DDR (two when two fusion groups run at the same time). */
+  goldens(segment: number, name: string): GoldenLayerCheck[] {
+    const out: GoldenLayerCheck[] = [];
+    for (const g of this.manifest.golden?.layers ?? []) {
+      if (g.segment !== segment || g.name !== name) continue;
+      const t = this.manifest.tensors?.[g.tensor];
+      if (!t?.ddr) continue;
+      out.push({ name: g.name, tensor: g.tensor, sha256: g.sha256, fmap: { name: g.tensor, c: t.c, h: t.h, w: t.w, fix: t.fix }, place: { reg: t.ddr.reg, offset: t.ddr.offset, pixelStride: t.ddr.pixelStride, buffer: t.ddr.buffer ?? g.tensor } });
+    }
+    return out;
   }
 
   get goldenCount(): number {

@@ -1,6 +1,6 @@
 // The cost model (fusion.ts estimateGroup) against the timing simulator: every group the compiler
 // chooses for every shared model, generated alone and simulated on one core, agrees with its estimate
-// within 10%. Quantization does not change instruction timing, so the models are quantized from
+// within 10%, and so does every pair of groups chosen to run at the same time. Quantization does not change instruction timing, so the models are quantized from
 // constant statistics (no float runs) and compiled at their own input size.
 
 import * as fs from 'node:fs';
@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { boardByName } from '../../src-compiler/arch/presets';
 import { ProgramBuilder } from '../../src-compiler/compile/emit';
-import { generateGroup, type GroupContext } from '../../src-compiler/compile/codegen';
+import { generateGroup, type GroupContext, type GroupSpec } from '../../src-compiler/compile/codegen';
+import { estimateParallel, generateParallel } from '../../src-compiler/compile/parallel';
 import { compileQuantized } from '../../src-compiler/compile/compile';
 import { estimateGroup } from '../../src-compiler/compile/fusion';
 import { Blob } from '../../src-compiler/compile/weights';
@@ -66,6 +67,22 @@ describe('cost model within 10% of the timing simulator on every chosen group', 
             const err = (estimate - sim.cycles) / sim.cycles;
             if (Math.abs(err) > Math.abs(worst)) worst = err;
             if (Math.abs(err) > TOLERANCE) off.push(`${ch.spec.name}: estimate ${estimate.toFixed(0)}, simulated ${sim.cycles.toFixed(0)} cycles (${(err * 100).toFixed(1)}%)`);
+          }
+        // Groups run at the same time: the estimate of the pair, against the pair generated alone.
+        for (const seg of c.segments)
+          for (const pair of seg.fusion?.parallel ?? []) {
+            const [a, b] = pair.groups.map((name) => seg.fusion!.chosen.find((ch) => ch.spec.name === name)!.spec) as [GroupSpec, GroupSpec];
+            const est = estimateParallel(c.ddr, a, b, arch, bw);
+            if (typeof est === 'string') throw new Error(`${pair.groups.join(' | ')}: ${est}`);
+            const b2 = new ProgramBuilder(arch);
+            const ctx: GroupContext = { arch, b: b2, places: c.ddr.places, blob: new Blob(), spaces: new Map(), nextRing: 0, nextBuffer: 0, lastInit: new Map(), augment: true };
+            generateParallel(ctx, a, b, est.split, bw);
+            const sim = simulateTiming(programFromInstrs(b2.finish().instrs, arch), { cores: 1 });
+            expect(sim.status).toBe('complete');
+            groups++;
+            const err = (est.cycles - sim.cycles) / sim.cycles;
+            if (Math.abs(err) > Math.abs(worst)) worst = err;
+            if (Math.abs(err) > TOLERANCE) off.push(`${pair.groups.join(' | ')}: estimate ${est.cycles.toFixed(0)}, simulated ${sim.cycles.toFixed(0)} cycles (${(err * 100).toFixed(1)}%)`);
           }
         const dropped = c.segments.reduce((n, s) => n + (s.fusion?.droppedByWindow ?? 0), 0);
         console.log(`${file} ${archName}: ${groups} groups, worst error ${(worst * 100).toFixed(1)}%, ${dropped} candidates beyond the strategy window`);
