@@ -77,9 +77,26 @@ export function timingJson(c: Compiled, t: CompiledTiming) {
     segments: c.segments.length,
     layers: t.layers.map((l) => ({ name: l.name, group: l.group, nodes: l.nodes, cycles: l.cycles, seconds: l.seconds, ops: l.ops, opsPerSecond: l.opsPerSecond, rooflineFraction: l.rooflineFraction, bound: l.bound })),
     hostLayers: c.lowered.steps.flatMap((st) => (st.kind === 'host' ? [{ name: st.op.node.name, op: st.op.node.op, reason: st.op.node.deviceReason ?? null }] : [])),
-    fusionGroups: c.segments.flatMap((s) => s.groups.map((g) => ({ name: g.name, template: g.template, nodes: g.nodes }))),
+    fusionGroups: c.segments.flatMap((s) => s.groups.map((g) => ({ name: g.name, template: g.template, nodes: g.nodes, ...(g.parallel ? { parallel: g.parallel } : {}) }))),
+    parallelGroups: c.segments.flatMap((s) => s.fusion?.parallel ?? []).map((p) => ({ groups: p.groups, bankSplit: p.split, estimatedCycles: p.cycles, estimatedCyclesApart: p.apartCycles })),
     fusionCandidates: c.segments.flatMap((s) => s.fusion?.candidates ?? []).map((k) => ({ template: k.template, nodes: k.nodes, estimatedCycles: k.cycles })),
   };
+}
+
+/** Widest layer name the table prints whole. */
+const NAME_COLUMN = 48;
+
+/**
+ * A layer's name for the table. A long one whose nodes share a path (`inception_4a/`) prints it once:
+ * `inception_4a/3x3_reduce+3x3 | pool+pool_proj` for a pair of groups; what still does not fit is cut.
+ */
+export function tableName(name: string): string {
+  if (name.length <= NAME_COLUMN) return name;
+  const parts = name.split(/( \| |\+)/);
+  const nodes = parts.filter((_, k) => k % 2 === 0);
+  const dir = nodes[0]!.slice(0, nodes[0]!.lastIndexOf('/') + 1);
+  const short = dir && nodes.every((n) => n.startsWith(dir) && n.length > dir.length) ? parts.map((p, k) => (k > 0 && k % 2 === 0 ? p.slice(dir.length) : p)).join('') : name;
+  return short.length > NAME_COLUMN ? short.slice(0, NAME_COLUMN - 3) + '...' : short;
 }
 
 export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
@@ -87,7 +104,7 @@ export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
   io.out(
     table(
       ['layer', 'group', 'ops', 'cycles', 'latency', 'ops/s', 'roofline', 'bound'],
-      t.layers.map((l) => [l.name.length > 48 ? l.name.slice(0, 45) + '...' : l.name, l.group, si(l.ops, 'OP'), Math.round(l.cycles).toLocaleString('en'), `${((l.cycles / f) | 0).toLocaleString('en')} us`, si(l.opsPerSecond, 'OP/s'), `${(100 * l.rooflineFraction).toFixed(0)}%`, l.bound]),
+      t.layers.map((l) => [tableName(l.name), l.group, si(l.ops, 'OP'), Math.round(l.cycles).toLocaleString('en'), `${((l.cycles / f) | 0).toLocaleString('en')} us`, si(l.opsPerSecond, 'OP/s'), `${(100 * l.rooflineFraction).toFixed(0)}%`, l.bound]),
     ),
   );
   // Layers the DPU cannot run go to the CPU between DPU segments; say which and why.

@@ -147,7 +147,7 @@ export function writePackage(c: Compiled, dir: string, name: string, opts: Write
       stats: Object.fromEntries(c.q.calibration.stats),
       fix: Object.fromEntries([...c.q.tensors].flatMap(([k, v]) => (v.kind === 'int8' ? [[k, v.fix]] : []))),
     },
-    fusionGroups: c.segments.flatMap((s) => s.groups.map((gr) => ({ name: gr.name, template: gr.template, nodes: gr.nodes }))),
+    fusionGroups: c.segments.flatMap((s) => s.groups.map((gr) => ({ name: gr.name, template: gr.template, nodes: gr.nodes, ...(gr.parallel ? { parallel: gr.parallel } : {}) }))),
     xgraph: xgraphToJson(c.q.graph),
     golden: golden ? { seed, layers: golden } : undefined,
     compile: { seconds: c.seconds, timings: c.timings },
