@@ -19,6 +19,8 @@ export interface CompileParams {
   /** Target: a preset, a DPU configuration or an architecture file (default: the dnnvm.target setting, else ZU9). */
   readonly arch?: string;
   readonly naive?: boolean;
+  /** Images per run (`dnnvm compile --batch`; default: the dnnvm.batch setting, else 1). */
+  readonly batch?: number;
   /** Caffe weights (.caffemodel), for a .prototxt. */
   readonly weights?: string;
   /** Folder for the package files (default: the model's folder). */
@@ -108,6 +110,8 @@ export interface ValidateParams {
   readonly uri: string;
   readonly arch?: string;
   readonly naive?: boolean;
+  /** Images per run (default: the dnnvm.batch setting, else 1); a package's own batch for a .dnnasm. */
+  readonly batch?: number;
   /** Caffe weights (.caffemodel), for a .prototxt (or for the model of a package compiled with them). */
   readonly weights?: string;
 }

@@ -103,7 +103,7 @@ export function registerRequests(connection: Connection, ctx: RequestContext, sc
       if (!params || typeof params.model !== 'string') throw new UserError('dnnvm/compile needs { model: path of a .onnx or .prototxt }');
       const model = pathOf(params.model);
       if (!fs.existsSync(model)) throw new UserError(`no model at ${model}`);
-      const p: CompileParams = { ...params, model, arch: params.arch || ws.settings.target || DEFAULT_ARCH_NAME };
+      const p: CompileParams = { ...params, model, arch: params.arch || ws.settings.target || DEFAULT_ARCH_NAME, batch: params.batch ?? ws.settings.batch };
       return await longJob<CompileResult>(connection, ctx, params, `Compiling ${path.basename(model)}`, { kind: 'compile', params: p, baseDir: ctx.baseDir() }, token, script);
     } catch (e) {
       return asResponseError(connection, `compiling ${params?.model}`, e);
@@ -124,7 +124,7 @@ export function registerRequests(connection: Connection, ctx: RequestContext, sc
         job = { kind: 'validate', baseDir: ctx.baseDir(), ...(params.weights ? { weights: params.weights } : {}), document: { file, program, layers: layerMarks(a, program.segments.map((s) => s.index)) } };
       } else {
         if (!fs.existsSync(file)) throw new UserError(`no model at ${file}`);
-        job = { kind: 'validate', model: file, arch: params.arch || ws.settings.target || DEFAULT_ARCH_NAME, naive: params.naive ?? false, baseDir: ctx.baseDir(), ...(params.weights ? { weights: params.weights } : {}) };
+        job = { kind: 'validate', model: file, arch: params.arch || ws.settings.target || DEFAULT_ARCH_NAME, naive: params.naive ?? false, batch: params.batch ?? ws.settings.batch, baseDir: ctx.baseDir(), ...(params.weights ? { weights: params.weights } : {}) };
       }
       return await longJob<ValidateResult>(connection, ctx, params, `Validating ${path.basename(file)}`, job, token, script);
     } catch (e) {

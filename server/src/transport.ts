@@ -25,6 +25,8 @@ export interface PackedSegment {
 export interface PackedProgram {
   readonly arch: Arch;
   readonly regions: readonly SimRegion[];
+  /** `.batch`: images per run. */
+  readonly batch: number;
   readonly segments: readonly PackedSegment[];
 }
 
@@ -37,6 +39,7 @@ export function packDocument(asm: AsmProgram): PackedProgram {
   return {
     arch: asm.arch,
     regions,
+    batch: asm.batch ?? 1,
     segments: segmentLayout(asm).map((s) => {
       const n = s.end - s.first;
       const opcodes = new Uint8Array(n);
@@ -84,6 +87,7 @@ export function unpackSegments(pp: PackedProgram): SegmentProgram[] {
       regions: pp.regions,
       count: n,
       endIndex: -1,
+      batch: pp.batch,
     };
     return { name: s.name, index: s.index, first: s.first, layerIndex: s.layerIndex, program: sliceProgram(whole, 0, n, s.layers) };
   });

@@ -50,6 +50,7 @@ export type Job =
       readonly model?: string;
       readonly arch?: string;
       readonly naive?: boolean;
+      readonly batch?: number;
       readonly weights?: string;
       readonly baseDir: string;
       /** A document of a package: its program (no errors) and its layers per segment. */
@@ -229,6 +230,7 @@ function compileJob(p: CompileParams, baseDir: string, ctx: Ctx): CompileResult 
   const c = compileModel(model, {
     arch,
     naive: p.naive ?? false,
+    ...(p.batch ? { batch: p.batch } : {}),
     load: p.weights ? { weights: path.resolve(baseDir, p.weights) } : {},
     ...(stats ? { calibrationStats: stats } : {}),
     onProgress: compileProgress(ctx),
@@ -270,6 +272,7 @@ function validateJob(job: Extract<Job, { kind: 'validate' }>, ctx: Ctx): Validat
     const compiled = compileModel(model, {
       arch: doc.program.arch,
       naive: m.mode === 'naive',
+      ...(m.batch ? { batch: m.batch } : {}),
       ...(job.weights ? { load: { weights: path.resolve(job.baseDir, job.weights) } } : {}),
       ...(stats ? { calibrationStats: stats } : {}),
       onProgress: compileProgress(ctx),
@@ -293,7 +296,7 @@ function validateJob(job: Extract<Job, { kind: 'validate' }>, ctx: Ctx): Validat
   } else {
     const model = path.resolve(job.baseDir, job.model!);
     const arch = resolveArch(job.arch || DEFAULT_ARCH_NAME, job.baseDir);
-    c = compileModel(model, { arch, naive: job.naive ?? false, ...(job.weights ? { load: { weights: path.resolve(job.baseDir, job.weights) } } : {}), onProgress: compileProgress(ctx), isCancelled: ctx.isCancelled });
+    c = compileModel(model, { arch, naive: job.naive ?? false, ...(job.batch ? { batch: job.batch } : {}), ...(job.weights ? { load: { weights: path.resolve(job.baseDir, job.weights) } } : {}), onProgress: compileProgress(ctx), isCancelled: ctx.isCancelled });
   }
   ctx.progress('running the program and the references', 90, 100);
   const v = validateCompiled(c, { isCancelled: ctx.isCancelled });

@@ -51,12 +51,14 @@ export interface Settings {
   readonly target: string;
   readonly timingInlayHints: boolean;
   readonly autoSimulate: boolean;
+  /** Images per run when compiling a model (dnnvm.batch; `dnnvm compile --batch`). */
+  readonly batch: number;
   /** The dnnvm.limits.* settings: the compiler's resource limits (src-compiler/util/limits.ts), given to
    * setLimits here (the assembler runs on this thread) and sent with every worker job (workers.ts). */
   readonly limits?: Readonly<Record<string, unknown>>;
 }
 
-export const DEFAULT_SETTINGS: Settings = { target: '', timingInlayHints: false, autoSimulate: true };
+export const DEFAULT_SETTINGS: Settings = { target: '', timingInlayHints: false, autoSimulate: true, batch: 1 };
 
 export type PhaseState = 'pending' | 'done' | 'skipped' | 'failed' | 'stopped';
 

@@ -174,8 +174,12 @@ describe('assembler', () => {
     expect(diags('.arch ZU7\n')).toEqual([['arch', 'ZU7', "unknown architecture 'ZU7'"]]);
     expect(diags('.arch ZU9\n', ZU2)).toEqual([['arch-mismatch', 'ZU9', 'the file asks for ZU9, but ZU2 was chosen (--arch or the editor setting); assembling for ZU2']]);
     expect(diags('.layer a\n.layer a\n')).toEqual([['duplicate-symbol', 'a', "layer 'a' is already marked above: layer names are unique"]]);
-    expect(diags('.frobnicate 1\n')).toEqual([['directive', '.frobnicate', "unknown directive '.frobnicate' (directives: .arch, .ddr, .layer, .equ, .segment)"]]);
+    expect(diags('.frobnicate 1\n')).toEqual([['directive', '.frobnicate', "unknown directive '.frobnicate' (directives: .arch, .ddr, .layer, .batch, .equ, .segment)"]]);
     expect(diags('.equ X\n')).toEqual([['directive', '.equ X', '.equ takes a name and a value: .equ TILE_ROWS 8']]);
+    expect(diags('.batch 0\n')).toEqual([['directive', '.batch 0', '.batch takes the number of images per run, 1 to 64: .batch 8']]);
+    expect(diags('.batch 4\n.batch 4\n')).toEqual([['directive', '.batch 4', 'the batch is already set by .batch on an earlier line: keep one .batch']]);
+    expect(assemble('.batch 8\nEND\n').batch).toBe(8);
+    expect(assemble('END\n').batch).toBeUndefined();
   });
 
   it('warns about a missing END and about instructions after END', () => {

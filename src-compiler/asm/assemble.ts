@@ -110,8 +110,13 @@ export interface SymbolRef extends Span {
   readonly kind: SymbolKind;
 }
 
+/** The most images per run `.batch` accepts (the compiler's --batch limit). */
+export const MAX_BATCH_DIRECTIVE = 64;
+
 export interface AsmProgram {
   readonly arch: Arch;
+  /** Images each run computes (`.batch N`); absent means 1. */
+  readonly batch?: number;
   /** The `.arch` directive's reference as written, if any. */
   readonly archRef?: { readonly text: string; readonly span: Span };
   readonly instrs: AsmInstr[];
@@ -178,6 +183,8 @@ class Assembler {
   private arch: Arch;
   private archFixed = false;
   private archRef?: { text: string; span: Span };
+  /** `.batch N`: images per run. */
+  private batch?: { value: number; span: Span };
   private readonly instrs: AsmInstr[] = [];
   private readonly layers: AsmLayer[] = [];
   private readonly regions: AsmRegion[] = [];
@@ -222,6 +229,7 @@ class Assembler {
     return {
       arch: this.arch,
       ...(this.archRef ? { archRef: this.archRef } : {}),
+      ...(this.batch ? { batch: this.batch.value } : {}),
       instrs: this.instrs,
       segments: this.segments,
       layers: this.layers,
@@ -615,9 +623,24 @@ class Assembler {
         return this.equDirective(d, line);
       case 'segment':
         return this.segmentDirective(d, line);
+      case 'batch':
+        return this.batchDirective(d);
       default:
         this.diag('error', 'directive', d.name, `unknown directive '.${d.name.text}' (directives: ${DIRECTIVE_LIST})`);
     }
+  }
+
+  private batchDirective(d: DirectiveNode): void {
+    const v = d.args[0]?.values[0];
+    if (d.args.length !== 1 || d.args[0]!.key || d.args[0]!.values.length !== 1 || v?.kind !== 'number' || !Number.isInteger(v.value) || v.value < 1 || v.value > MAX_BATCH_DIRECTIVE) {
+      this.diag('error', 'directive', d, `.batch takes the number of images per run, 1 to ${MAX_BATCH_DIRECTIVE}: .batch 8`);
+      return;
+    }
+    if (this.batch) {
+      this.diag('error', 'directive', d, 'the batch is already set by .batch on an earlier line: keep one .batch');
+      return;
+    }
+    this.batch = { value: v.value, span: this.abs({ start: v.start, end: v.end }) };
   }
 
   private archDirective(d: DirectiveNode): void {

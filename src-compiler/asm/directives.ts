@@ -21,6 +21,13 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     keys: ['reg', 'size', 'offset', 'file'],
   },
   { name: 'layer', syntax: '.layer NAME [nodes=a,b] [group=G]', snippet: '.layer ${1:name} nodes=${2:node} group=${3:group}', doc: 'A layer marker: the instructions that follow implement these XGraph nodes, fused in group G.', keys: ['nodes', 'group'] },
+  {
+    name: 'batch',
+    syntax: '.batch N',
+    snippet: '.batch ${1:8}',
+    doc: 'Images each run of the program computes (`dnnvm compile --batch N`): the timing figures count N images per run (images/s, time per image). Default 1.',
+    keys: [],
+  },
   { name: 'equ', syntax: '.equ NAME value', snippet: '.equ ${1:NAME} ${2:0}', doc: 'A named constant.', keys: [] },
   { name: 'segment', syntax: '.segment NAME', snippet: '.segment ${1:name}', doc: 'Starts a new instruction stream (ending in END): the host runs its own layers between segments.', keys: [] },
 ];

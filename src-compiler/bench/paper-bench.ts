@@ -50,6 +50,10 @@ export const PAPER_MODELS: readonly PaperModel[] = [
   { label: 'SqueezeNet 1.1', file: 'caffe/squeezenet_v1.1.prototxt', pg338: { name: 'SqueezeNet', fps: 1048, gops: 0.698 } },
 ];
 
+/** Images per run of the batched VGG-16 (`--batch`): its fully connected layers read their weights
+ * once for this many images (docs/compiler.md, "Batch"). */
+export const VGG_BATCH = 8;
+
 /** DNNVM's fusion gain over unfused code, GoogLeNet (the paper's best case). */
 export const PAPER_FUSION_SPEEDUP = 1.26;
 /** BRIEF section 4: optimized over naive on GoogLeNet, ZU2 preset. */
@@ -107,6 +111,8 @@ interface Result {
   readonly opt: CompiledTiming;
   readonly naive: CompiledTiming;
   readonly samples: number;
+  /** Images per run of `opt` (1 unless batched). */
+  readonly batch: number;
 }
 
 /** Bytes of the filters of the model's fully connected layers (int8: one byte per weight). */
@@ -157,8 +163,16 @@ export async function benchPaper(quick: boolean, ctx: BenchContext): Promise<Sec
         const { q, samples } = quantizedFor(file, g, arch, quick ? 1 : CALIBRATION_SAMPLES);
         const opt = simulateCompiled(compileQuantized(file, g, q, { arch }));
         const naive = simulateCompiled(compileQuantized(file, g, q, { arch, naive: true }));
-        results.push({ model, arch, opt, naive, samples });
-        if (model.label === 'VGG-16' && arch === zu9) vgg = { g, opt };
+        results.push({ model, arch, opt, naive, samples, batch: 1 });
+        if (model.label === 'VGG-16' && arch === zu9) {
+          vgg = { g, opt };
+          // The same program with its fully connected layers batched (the naive one batched too, so
+          // that the ratio compares like with like).
+          ctx.log(`  ${model.label} on ${arch.name}, --batch ${VGG_BATCH}`);
+          const bOpt = simulateCompiled(compileQuantized(file, g, q, { arch, batch: VGG_BATCH }));
+          const bNaive = simulateCompiled(compileQuantized(file, g, q, { arch, naive: true, batch: VGG_BATCH }));
+          results.push({ model, arch, opt: bOpt, naive: bNaive, samples, batch: VGG_BATCH });
+        }
         if (model.label === 'ResNet-50' && arch === zu9) plotted = writePlot(ctx.outDir, model, opt);
       } catch (e) {
         notes.push({ group: TABLE, text: `${model.label} on ${arch.name} does not compile or simulate: ${e instanceof Error ? e.message : String(e)}` });
@@ -168,17 +182,19 @@ export async function benchPaper(quick: boolean, ctx: BenchContext): Promise<Sec
 
   const status = (t: CompiledTiming) => (t.status === 'complete' ? '' : ` (simulation ${t.status})`);
   // Budget rows.
+  // A model with a batched run is held to its budget batched; its batch-1 row stays, for reference.
+  const batchedToo = new Set(results.filter((r) => r.batch > 1).map((r) => `${r.model.label}@${r.arch.name}`));
   for (const r of results) {
-    const { model, arch, opt, naive } = r;
-    const detail = `${f2(opt.fps > 0 ? opt.fps : 0)} FPS, ${(opt.totalOps / 1e9).toFixed(2)} GOP per image, roofline fraction ${pct(opt.rooflineFraction)}, ${pct(opt.opsPerSecond / arch.derived.peakOpsPerSecond)} of the ${f2(tops(arch.derived.peakOpsPerSecond))} TOP/s peak; timing simulator, steady state, ${opt.cores} cores${status(opt)}`;
+    const { model, arch, opt, naive, batch } = r;
+    const detail = `${f2(opt.fps > 0 ? opt.fps : 0)} FPS, ${(opt.totalOps / opt.images / 1e9).toFixed(2)} GOP per image, roofline fraction ${pct(opt.rooflineFraction)}, ${pct(opt.opsPerSecond / arch.derived.peakOpsPerSecond)} of the ${f2(tops(arch.derived.peakOpsPerSecond))} TOP/s peak; timing simulator, steady state, ${opt.cores} cores${status(opt)}`;
+    const judged = batch > 1 || !batchedToo.has(`${model.label}@${arch.name}`);
     if (arch.name === 'ZU9' && model.budgetTops !== undefined)
       rows.push({
         group: GROUP,
-        name: `${model.label} on ZU9, optimized`,
+        name: `${model.label} on ZU9, optimized${batch > 1 ? `, --batch ${batch} (fully connected layers read their weights once per ${batch} images)` : batchedToo.has(`${model.label}@${arch.name}`) ? ', batch 1 (for reference; the budget row is the batched one)' : ''}`,
         value: tops(opt.opsPerSecond),
         unit: 'TOP/s',
-        budget: `>= ${model.budgetTops.toFixed(1)} TOP/s`,
-        met: opt.status === 'complete' && tops(opt.opsPerSecond) >= model.budgetTops,
+        ...(judged ? { budget: `>= ${model.budgetTops.toFixed(1)} TOP/s`, met: opt.status === 'complete' && tops(opt.opsPerSecond) >= model.budgetTops } : {}),
         detail,
       });
     if (arch.name === 'ZU2' && model.label === 'GoogLeNet') {
@@ -212,10 +228,10 @@ export async function benchPaper(quick: boolean, ctx: BenchContext): Promise<Sec
     group: TABLE,
     columns: ['model', 'board', 'GOP / image', 'optimized TOP/s', 'FPS', 'roofline', 'naive TOP/s', 'FPS', 'roofline', 'optimized / naive', 'DNNVM paper, ZU9 (theirs)', 'PG338 measured (theirs)'],
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-    rows: results.map(({ model, arch, opt, naive }) => [
-      model.label,
+    rows: results.map(({ model, arch, opt, naive, batch }) => [
+      batch > 1 ? `${model.label}, --batch ${batch}` : model.label,
       `${arch.name} (${arch.cores} x ${arch.dpu.name}, ${arch.frequencyMHz} MHz)`,
-      (opt.totalOps / 1e9).toFixed(2),
+      (opt.totalOps / opt.images / 1e9).toFixed(2),
       f2(tops(opt.opsPerSecond)) + status(opt),
       opt.fps.toFixed(0),
       pct(opt.rooflineFraction),
@@ -252,7 +268,7 @@ function differences(zu9: Arch, vggGraph: XGraph | undefined): string {
     'What differs between their hardware and our model: ' +
     `each core has one LOAD engine that writes one bank address (${icp} bytes on ${zu9.dpu.name}) per cycle` +
     (fc && fc.bytes
-      ? `, so VGG-16's fully connected layers (${fc.names.join(', ')}) stream ${(fc.bytes / 1e6).toFixed(0)} MB of filters per image at <= ${icp} B/cycle per core, at least ${(perImage * 1e3).toFixed(1)} ms per image on each core at ${zu9.frequencyMHz} MHz before any convolution`
+      ? `, so VGG-16's fully connected layers (${fc.names.join(', ')}) stream ${(fc.bytes / 1e6).toFixed(0)} MB of filters per image at <= ${icp} B/cycle per core, at least ${(perImage * 1e3).toFixed(1)} ms per image on each core at ${zu9.frequencyMHz} MHz before any convolution; with --batch ${VGG_BATCH} they read them once per ${VGG_BATCH} images (${((perImage / VGG_BATCH) * 1e3).toFixed(1)} ms per image)`
       : '') +
     `; the DDR is assumed to deliver ${zu9.ddr.efficiency} of its peak (${(zu9.derived.ddrPeakBytesPerSecond / 1e9).toFixed(1)} GB/s on ZU9, shared by the ${zu9.cores} cores); ` +
     'the cores are staggered in the steady state, each on its own image, so that their DDR-heavy layers do not coincide; ' +

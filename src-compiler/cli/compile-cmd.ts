@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { packageFiles, readManifest, sha256, writePackage } from '../compile/package';
 import { simulateCompiled, type CompiledTiming } from '../compile/report';
 import { validateCompiled } from '../compile/validate';
+import { MAX_BATCH } from '../compile/batch';
 import { UserError } from '../util/errors';
 import { optFlag, optString, type ParsedArgs } from './args';
 import { displayPath } from './asm-cmd';
@@ -42,6 +43,9 @@ export function compileSetup(p: ParsedArgs, io: CliIO, usage: string): { file: s
   const arch = resolveArch(optString(p, 'arch') ?? DEFAULT_ARCH_NAME, io.cwd);
   const weights = optString(p, 'weights');
   const shapes = inputShapes(p);
+  const batchText = optString(p, 'batch');
+  const batch = batchText === undefined ? 1 : Number(batchText);
+  if (!/^\d+$/.test(batchText ?? '1') || batch < 1 || batch > MAX_BATCH) throw new UserError(`--batch must be a whole number of images from 1 to ${MAX_BATCH}, got '${batchText}'`);
   // Interrupt (Ctrl-C) cancels at the next stage or group boundary, leaving existing files untouched.
   let cancelled = false;
   const onSigint = () => (cancelled = true);
@@ -51,6 +55,7 @@ export function compileSetup(p: ParsedArgs, io: CliIO, usage: string): { file: s
     opts: {
       arch,
       naive: optFlag(p, 'naive'),
+      batch,
       load: { ...(weights ? { weights: path.resolve(io.cwd, weights) } : {}), ...(shapes ? { inputShapes: shapes } : {}) },
       onProgress: progress(io),
       isCancelled: () => cancelled,
@@ -63,6 +68,7 @@ export function timingJson(c: Compiled, t: CompiledTiming) {
     model: c.model,
     arch: c.arch.name,
     mode: c.mode,
+    batch: c.batch,
     cores: t.cores,
     compileSeconds: c.seconds,
     compileTimings: c.timings,
@@ -115,8 +121,8 @@ export function printTiming(io: CliIO, c: Compiled, t: CompiledTiming): void {
     if (host.length > 20) io.out(`  ... and ${host.length - 20} more (--json lists them all)\n`);
   }
   io.out(
-    `\n${displayPath(io, c.model)}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} images each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
-      `total: ${Math.round(t.cycles).toLocaleString('en')} cycles = ${(t.seconds * 1e3).toFixed(2)} ms per image, ${t.fps.toFixed(1)} images/s, ${si(t.opsPerSecond, 'OP/s')} (${si(t.totalOps, 'OP')} per image, ${(100 * t.opsPerSecond / c.arch.derived.peakOpsPerSecond).toFixed(1)}% of peak), roofline fraction ${(100 * t.rooflineFraction).toFixed(0)}%\n` +
+    `\n${displayPath(io, c.model)}: ${c.mode} for ${c.arch.name} (${t.cores} core${t.cores > 1 ? 's' : ''} in throughput mode${t.cores > 1 ? `, staggered, steady state over ${t.segments[0]?.images ?? 1} ${t.images > 1 ? `runs of ${t.images} images` : 'images'} each` : ''}; ${c.segments.length} DPU segment${c.segments.length > 1 ? 's' : ''})\n` +
+      `total: ${Math.round(t.cycles).toLocaleString('en')} cycles${t.images > 1 ? ` per run of ${t.images} images` : ''} = ${((t.seconds / t.images) * 1e3).toFixed(2)} ms per image, ${t.fps.toFixed(1)} images/s, ${si(t.opsPerSecond, 'OP/s')} (${si(t.totalOps / t.images, 'OP')} per image, ${(100 * t.opsPerSecond / c.arch.derived.peakOpsPerSecond).toFixed(1)}% of peak), roofline fraction ${(100 * t.rooflineFraction).toFixed(0)}%\n` +
       `${t.instructions.toLocaleString('en')} instructions; compiled in ${c.seconds.toFixed(2)} s (${Object.entries(c.timings).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ')})\n`,
   );
 }
@@ -136,7 +142,7 @@ export function reusableCalibration(manifestFile: string, modelFile: string, sha
 }
 
 export function runCompile(p: ParsedArgs, io: CliIO): number {
-  const { file, opts } = compileSetup(p, io, 'dnnvm compile MODEL [--arch A] [--naive] [-o DIR] [--json]');
+  const { file, opts } = compileSetup(p, io, 'dnnvm compile MODEL [--arch A] [--naive] [--batch N] [-o DIR] [--json]');
   const name = path.basename(file).replace(/\.(onnx|prototxt)$/i, '');
   const dir = path.resolve(io.cwd, optString(p, 'output') ?? `${name}.${opts.arch.name}${opts.naive ? '.naive' : ''}`);
   const files = packageFiles(dir, name);
@@ -170,7 +176,7 @@ export function runCompile(p: ParsedArgs, io: CliIO): number {
 }
 
 export function runValidate(p: ParsedArgs, io: CliIO): number {
-  const { file, opts } = compileSetup(p, io, 'dnnvm validate MODEL [--arch A] [--naive] [--json]');
+  const { file, opts } = compileSetup(p, io, 'dnnvm validate MODEL [--arch A] [--naive] [--batch N] [--json]');
   const c = compileModel(file, opts);
   const v = validateCompiled(c, { isCancelled: opts.isCancelled! });
   if (io.interactive) io.err('\r\x1b[K');

@@ -27,6 +27,7 @@ interface Command {
 const ARCH: OptionSpec = { name: 'arch', takesValue: true, help: 'target: a preset (ZU2, ZU9, ZCU102, ZCU104), a DPU configuration (B1024), or an .json/.prototxt file' };
 const JSON_OPT: OptionSpec = { name: 'json', takesValue: false, help: 'print exactly one JSON document on stdout' };
 const OUT: OptionSpec = { name: 'output', alias: 'o', takesValue: true, help: 'output file' };
+const BATCH: OptionSpec = { name: 'batch', takesValue: true, help: 'images per run (default 1): the fully connected layers read their weights once for all of them; the convolutions run image by image' };
 
 export const COMMANDS: Command[] = [
   { name: 'arch', usage: 'dnnvm arch [NAME|FILE] [--json]', summary: 'presets, one architecture, derived figures', options: [JSON_OPT], run: runArch },
@@ -75,11 +76,12 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'compile',
-    usage: 'dnnvm compile MODEL [--arch A] [--naive] [-o DIR] [--json]',
+    usage: 'dnnvm compile MODEL [--arch A] [--naive] [--batch N] [-o DIR] [--json]',
     summary: 'compile a model (.onnx, .prototxt) to a program package; print the per-layer table',
     options: [
       ARCH,
       { name: 'naive', takesValue: false, help: "DNNVM's unfused baseline: one layer at a time, every intermediate through DDR" },
+      BATCH,
       OUT,
       JSON_OPT,
       { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel); without it weights are generated from a fixed seed' },
@@ -92,11 +94,12 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'validate',
-    usage: 'dnnvm validate MODEL [--arch A] [--naive] [--json]',
+    usage: 'dnnvm validate MODEL [--arch A] [--naive] [--batch N] [--json]',
     summary: 'compile, run on a seeded input, compare bit for bit with the integer reference and with float',
     options: [
       ARCH,
       { name: 'naive', takesValue: false, help: 'validate the unfused baseline' },
+      BATCH,
       JSON_OPT,
       { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel)' },
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224' },

@@ -241,10 +241,12 @@ function printSim(io: CliIO, lp: LoadedProgram, r: TimingResult, cores: number):
         ]),
       ) + '\n',
     );
+  // A program compiled with --batch computes `.batch` images per run.
+  const run = r.batch > 1 ? `run of ${r.batch} images` : 'image';
   io.out(
-    `total: ${int(r.period)} cycles = ${duration(r.period / r.frequencyHz)} per image${r.images > 1 ? ' on a core in the steady state' : ''}; ${int(r.fps)} images/s with ${cores} core${cores === 1 ? '' : 's'}; ` +
+    `total: ${int(r.period)} cycles = ${duration(r.period / r.frequencyHz)} per ${run}${r.images > 1 ? ' on a core in the steady state' : ''}; ${int(r.fps)} images/s with ${cores} core${cores === 1 ? '' : 's'}; ` +
       `${si(r.opsPerSecond, 'OP/s')} (${pct(r.opsPerSecond / ((d.peakOpsPerSecond * cores) / arch.cores))} of peak); ` +
-      `${si(r.ops, 'OP')} and ${si(r.ddrBytes, 'B')} of DDR traffic per image; ${r.instructions} instructions\n`,
+      `${si(r.ops, 'OP')} and ${si(r.ddrBytes, 'B')} of DDR traffic per ${run}; ${r.instructions} instructions\n`,
   );
   io.out(`engines (core 0): ${r.engines.map((e) => `${e.engine} ${pct(e.utilization)} busy (${e.instructions})`).join(', ')}\n`);
   io.out('columns: start/end = first start and last end of the layer on core 0; cycles = end - start (layers may overlap); +cycles = how much later the program finishes because of the layer (these add up); roofline = the fewest cycles its work allows / cycles\n');

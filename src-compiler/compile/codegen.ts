@@ -199,6 +199,8 @@ function generateChannelSlices(ctx: GroupContext, spec: GroupSpec, why: Capacity
  * Applies when k c fits the architecture's channel_augmentation width and the LOAD padding fields,
  * and saves cycles; the input must be a model input (its DDR region has guard bytes around it).
  */
+const AUGMENTED = new WeakMap<Int8Array, Int8Array>();
+
 export function channelAugmented(ctx: GroupContext, spec: GroupSpec): GroupSpec {
   const s = spec.stages[0];
   if (!s || s.kind !== 'conv') return spec;
@@ -221,10 +223,15 @@ export function channelAugmented(ctx: GroupContext, spec: GroupSpec): GroupSpec 
   if (rightPixels > 32 || fill + c * Math.max(1, rightPixels) > 31) return spec;
   const aug: FeatureMap = { name: `${f.name}#aug${k}`, c: k * c, h: f.h, w: Wa, fix: f.fix, augmented: { source: f, k, left } };
   const [M, kh] = [op.q.weights.length / (c * s.kh * k), s.kh];
-  const w = new Int8Array(op.q.weights.length);
-  for (let m = 0; m < M; m++)
-    for (let kk = 0; kk < k; kk++)
-      for (let ch = 0; ch < c; ch++) for (let i = 0; i < kh; i++) w[((m * k * c + kk * c + ch) * kh + i) * 1] = op.q.weights[((m * c + ch) * kh + i) * k + kk]!;
+  // One rearranged array per original (the same filters of a batch's copies stay one copy in DDR).
+  let w = AUGMENTED.get(op.q.weights);
+  if (!w) {
+    w = new Int8Array(op.q.weights.length);
+    for (let m = 0; m < M; m++)
+      for (let kk = 0; kk < k; kk++)
+        for (let ch = 0; ch < c; ch++) for (let i = 0; i < kh; i++) w[((m * k * c + kk * c + ch) * kh + i) * 1] = op.q.weights[((m * c + ch) * kh + i) * k + kk]!;
+    AUGMENTED.set(op.q.weights, w);
+  }
   const augOp: ConvOp = { ...op, kernel: [kh, 1], pads: [s.pads[0], 0, s.pads[2], 0], q: { ...op.q, weights: w } };
   const first: Stage = { ...s, op: augOp, inputs: [aug], kw: 1, pads: [s.pads[0], 0, s.pads[2], 0] };
   return { ...spec, stages: [first, ...spec.stages.slice(1)] };
@@ -451,10 +458,14 @@ function planGroup(ctx: GroupContext, spec: GroupSpec, tensorGroup: ReadonlyMap<
     if (widths[widths.length - 1] !== w) widths.push(w);
     if (w === 1) break;
   }
+  // Rings with one address group more than the reads need, so that producers run ahead; without it,
+  // as a last resort (each load then waits for the reads of the rows it replaces): a stack of a
+  // batch's feature maps read with a stride of a whole map fills an address group with one CONV's rows.
+  for (const runAhead of [true, false])
   for (const width of widths) {
     const list: [number, number][] = [];
     for (let x = 0; x < Wout; x += width) list.push([x, Math.min(Wout, x + width)]);
-    const dry = dryRun(ctx, spec, list[0]![0], list[0]![1]);
+    const dry = dryRun(ctx, spec, list[0]![0], list[0]![1], runAhead);
     // Every strip's rings must fit the allocation: the widest stored row of any strip sets the size.
     for (const [x0, x1] of list.slice(1))
       for (const [name, [c0, c1]] of new Schedule(arch, spec, x0, x1).ringRange) dry.cols.set(name, Math.max(dry.cols.get(name) ?? 0, c1 - c0));
@@ -473,7 +484,7 @@ function planGroup(ctx: GroupContext, spec: GroupSpec, tensorGroup: ReadonlyMap<
 }
 
 /** The schedule without emitting: ring spans and widths for a strip. */
-function dryRun(ctx: GroupContext, spec: GroupSpec, x0: number, x1: number): { groups: Map<string, number>; cols: Map<string, number> } {
+function dryRun(ctx: GroupContext, spec: GroupSpec, x0: number, x1: number, runAhead: boolean): { groups: Map<string, number>; cols: Map<string, number> } {
   const groups = new Map<string, number>();
   const cols = new Map<string, number>();
   const sched = new Schedule(ctx.arch, spec, x0, x1);
@@ -490,7 +501,7 @@ function dryRun(ctx: GroupContext, spec: GroupSpec, x0: number, x1: number): { g
     },
   });
   // What is only saved holds one chunk at a time; one more address group lets each producer run ahead.
-  for (const name of cols.keys()) groups.set(name, (groups.get(name) ?? 1) + 1);
+  for (const name of cols.keys()) groups.set(name, (groups.get(name) ?? 1) + (runAhead ? 1 : 0));
   return { groups, cols };
 }
 
@@ -986,9 +997,7 @@ function loadConvWeights(ctx: GroupContext, s: Stage, buf: WeightBuf): void {
   const { arch } = ctx;
   const icp = arch.dpu.icp;
   const L = convWeightLayout(op, arch, s.inputs[0]!.c, s.out.c);
-  const { weights, bias } = convWeightTile(op, arch, s.inputs[0]!.c, s.out.c, buf.grp, buf.j0, buf.j1);
-  const wOff = ctx.blob.add(weights);
-  const bOff = ctx.blob.add(bias);
+  const { wOff, bOff } = ctx.blob.addOnce(op.q.weights, `conv ${s.inputs[0]!.c} ${s.out.c} ${buf.grp} ${buf.j0} ${buf.j1}`, () => convWeightTile(op, arch, s.inputs[0]!.c, s.out.c, buf.grp, buf.j0, buf.j1));
   const n = buf.j1 - buf.j0;
   const cw = bankGroupByName(arch, 'CONVW')!;
   const filterBytes = L.filterAddrs * icp;
@@ -1023,22 +1032,21 @@ function loadDepthwiseWeights(ctx: GroupContext, s: Stage, buf: WeightBuf): void
   const op = s.op as ConvOp;
   const { arch } = ctx;
   const icp = arch.dpu.icp;
-  const { weights, bias, cg } = depthwiseWeights(op, arch, s.out.c);
-  const wOff = ctx.blob.add(weights);
-  const bOff = ctx.blob.add(bias);
+  const cg = Math.ceil(s.out.c / icp);
+  const { wOff, bOff } = ctx.blob.addOnce(op.q.weights, `dw ${s.out.c}`, () => depthwiseWeights(op, arch, s.out.c));
   const dw = bankGroupByName(arch, 'DWCONVW')!;
   const elems = op.kernel[0] * op.kernel[1];
   ctx.b.emit(
     'LOAD',
     { bank_addr: buf.base, bank_id: dw.baseId, jump_write: cg, jump_read: cg * icp, length: elems, channel: cg * icp, reg_id: REG_WEIGHTS, ddr_addr: wOff },
-    ddrKeys(REG_WEIGHTS, wOff, wOff + weights.length),
+    ddrKeys(REG_WEIGHTS, wOff, wOff + elems * cg * icp),
     [`w${buf.id}`, ...physKeys(dw, buf.base, elems * cg)],
   );
   const bg = bankGroupByName(arch, 'BIAS')!;
   ctx.b.emit(
     'LOAD',
     { bank_addr: buf.biasBase, bank_id: bg.baseId, jump_write: cg, jump_read: cg * icp, length: 1, channel: cg * icp, reg_id: REG_WEIGHTS, ddr_addr: bOff },
-    ddrKeys(REG_WEIGHTS, bOff, bOff + bias.length),
+    ddrKeys(REG_WEIGHTS, bOff, bOff + cg * icp),
     [`w${buf.id}`, ...physKeys(bg, buf.biasBase, cg)],
   );
 }

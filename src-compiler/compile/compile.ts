@@ -15,7 +15,8 @@ import { layoutDdr, type DdrLayout } from './ddr';
 import { ProgramBuilder, type LayerMark } from './emit';
 import { CapacityError, generateCopy, generateGroup, stageOf, type GroupContext, type GroupSpec } from './codegen';
 import { lower, type DpuOp, type LoweredGraph, type Segment } from './lower';
-import { chooseGroups, type FusionReport } from './fusion';
+import { chooseGroups, groupKey, type FusionReport } from './fusion';
+import { batchFullyConnected } from './batch';
 import { choosePairs, estimateParallel, generateParallel, type BankSplit } from './parallel';
 import { Blob } from './weights';
 
@@ -33,6 +34,9 @@ export interface CompileOptions {
    * float runs over the calibration inputs are skipped. */
   readonly calibrationStats?: ReadonlyMap<string, number>;
   readonly seed?: number;
+  /** Images per run: the fully connected layers read their weights once for all of them (batch.ts).
+   * Default 1. */
+  readonly batch?: number;
   /** Optimized mode: run independent groups that keep different engines busy at the same time
    * (parallel.ts). Default true; false compiles every group after the other. */
   readonly parallel?: boolean;
@@ -64,6 +68,8 @@ export interface Compiled {
   readonly model: string;
   readonly arch: Arch;
   readonly mode: 'optimized' | 'naive';
+  /** Images each run of the program computes (1 unless compiled with a batch). */
+  readonly batch: number;
   readonly graph: XGraph;
   readonly q: QuantizedGraph;
   readonly lowered: LoweredGraph;
@@ -113,10 +119,12 @@ export function compileQuantized(model: string, g: XGraph, q: QuantizedGraph, op
   }
 }
 
-function compileLowered(model: string, g: XGraph, q: QuantizedGraph, opts: CompileOptions, t: Record<string, number>, t0: number): Compiled {
+function compileLowered(model: string, g: XGraph, unbatched: QuantizedGraph, opts: CompileOptions, t: Record<string, number>, t0: number): Compiled {
   const naive = opts.naive ?? false;
   const arch = opts.arch;
+  const batch = opts.batch ?? 1;
   let s = performance.now();
+  const q = batch > 1 ? batchFullyConnected(unbatched, batch, arch) : unbatched;
   const lg = lower(q, arch);
   t['lower'] = (performance.now() - s) / 1000;
   // Fusion first (its cost estimates need addresses only for their strides, which a first layout gives),
@@ -152,7 +160,7 @@ function compileLowered(model: string, g: XGraph, q: QuantizedGraph, opts: Compi
   const total = plans.reduce((n, p) => n + p.units.reduce((m, u) => m + u.ops.length, 0), 0);
   plans.forEach((plan, i) => segments.push(generateSegment(lg, ddr, dpuSegments[i]!, plan, blob, opts, naive, () => opts.onProgress?.('generate', ++done, total))));
   t['generate'] = (performance.now() - s) / 1000;
-  return { model, arch, mode: naive ? 'naive' : 'optimized', graph: g, q, lowered: lg, ddr, segments, weights: blob.bytes(), seconds: (performance.now() - t0) / 1000, timings: t };
+  return { model, arch, mode: naive ? 'naive' : 'optimized', batch, graph: g, q, lowered: lg, ddr, segments, weights: blob.bytes(), seconds: (performance.now() - t0) / 1000, timings: t };
 }
 
 interface Unit {
@@ -198,10 +206,18 @@ function planSegment(lg: LoweredGraph, ddr: DdrLayout, seg: Segment, opts: Compi
   );
   // Independent groups that keep different engines busy run at the same time.
   const specs = ordered.map((u) => unitSpec(u, lg, arch));
+  // A batch's copies of two groups pair up the same way: estimate each pair of keys once.
+  const pairEstimates = new Map<string, ReturnType<typeof estimateParallel>>();
+  const estimatePair = (a: GroupSpec, b: GroupSpec) => {
+    const key = `${groupKey(ddr, a)}|${groupKey(ddr, b)}`;
+    let r = pairEstimates.get(key);
+    if (r === undefined) pairEstimates.set(key, (r = estimateParallel(ddr, a, b, arch, share)));
+    return r;
+  };
   const { order, pairs } =
     opts.parallel === false
       ? { order: ordered.map((_, k) => k), pairs: [] }
-      : choosePairs(specs, unitDeps(lg, ordered), ordered.map((u) => costOf.get(u.name) ?? 0), (a, b) => estimateParallel(ddr, a, b, arch, share), opts.isCancelled);
+      : choosePairs(specs, unitDeps(lg, ordered), ordered.map((u) => costOf.get(u.name) ?? 0), estimatePair, opts.isCancelled);
   const splitOf = new Map(pairs.map((p) => [`${p.first},${p.second}`, p.split]));
   const units = order.map((slot): Unit => {
     if (typeof slot === 'number') return ordered[slot]!;
@@ -291,7 +307,9 @@ export function segmentText(c: Compiled, seg: CompiledSegment, files: { weights:
   const ordinal = c.segments.indexOf(seg);
   out.push(`; ${c.model}: ${c.segments.length > 1 ? `DPU segment ${ordinal} of ${c.segments.length}` : 'DPU program'} compiled by dnnvm for ${c.arch.name} (${c.mode})`);
   out.push(`; ${seg.instrs.length} instructions, ${seg.layers.length} layers, ${seg.tokens} dependency tokens`);
-  out.push(`.arch ${c.arch.name}`, '');
+  out.push(`.arch ${c.arch.name}`);
+  if (c.batch > 1) out.push(`.batch ${c.batch}  ; images per run: the convolutions run image by image, the fully connected layers once for all`);
+  out.push('');
   for (const r of c.ddr.regions) {
     const name = regionSymbol(r.name);
     const file = r.name === 'weights' ? files.weights : r.reg === 0 && files.input ? files.input : undefined;

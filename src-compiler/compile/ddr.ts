@@ -67,31 +67,44 @@ export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean, schedule?: S
   const g = lg.q.graph;
   const modelInputs = new Set(g.inputs);
   const modelOutputs = new Set(g.outputs);
-  // Buffers: a root map and the maps placed inside it (concat inputs) at channel offsets.
-  const parent = new Map<string, { buffer: string; channelOffset: number }>();
+  // Buffers: a root map and the maps placed inside it (concat inputs) at byte offsets: a channel
+  // concatenation's inputs at their first channel, a stack on height (the batch pass's images, one
+  // after the other) at their first row.
+  const parent = new Map<string, { buffer: string; byteOffset: number }>();
   const inPlace = new Set<string>();
-  if (concatInPlace)
-    for (const op of lg.ops) {
-      if (op.kind !== 'concat') continue;
-      // Every input must be a DPU-produced map used by no other concatenation, and not a model
-      // input or output (those have their own regions).
-      const ok = op.inputs.every((i) => lg.fmaps.has(i) && !parent.has(i) && !modelInputs.has(i) && !modelOutputs.has(i) && lg.ops[lg.producer.get(i) ?? -1]?.kind !== 'host' && lg.producer.has(i)) && new Set(op.inputs).size === op.inputs.length;
-      if (!ok) continue;
-      let c = 0;
-      for (const i of op.inputs) {
-        parent.set(i, { buffer: op.output, channelOffset: c });
-        c += lg.fmaps.get(i)!.c;
-      }
-      inPlace.add(op.node.name);
+  for (const op of lg.ops) {
+    if (op.kind !== 'concat') continue;
+    const axis = op.node.op === 'concat' ? op.node.attrs.axis : 1;
+    const stack = axis === 2;
+    // A stack is placement by construction, in naive mode too (there is no copy for it).
+    if (!concatInPlace && !stack) continue;
+    const out = lg.fmaps.get(op.output)!;
+    // Every input must be a DPU-produced map used by no other concatenation, and not a model
+    // input or output (those have their own regions).
+    const ok =
+      op.inputs.every((i) => lg.fmaps.has(i) && !parent.has(i) && !modelInputs.has(i) && !modelOutputs.has(i) && lg.ops[lg.producer.get(i) ?? -1]?.kind !== 'host' && lg.producer.has(i)) &&
+      new Set(op.inputs).size === op.inputs.length &&
+      (!stack || op.inputs.every((i) => lg.fmaps.get(i)!.c === out.c && lg.fmaps.get(i)!.w === out.w));
+    if (!ok) {
+      if (stack) throw new Error(`the stack ${op.node.name} of the batch's feature maps cannot be placed in DDR (a bug in the batch pass)`);
+      continue;
     }
-  const root = (name: string): { buffer: string; channelOffset: number } => {
+    let at = 0;
+    for (const i of op.inputs) {
+      const f = lg.fmaps.get(i)!;
+      parent.set(i, { buffer: op.output, byteOffset: at });
+      at += stack ? f.h * f.w * f.c : f.c;
+    }
+    inPlace.add(op.node.name);
+  }
+  const root = (name: string): { buffer: string; byteOffset: number } => {
     let b = name;
     let off = 0;
     for (let p = parent.get(b); p; p = parent.get(b)) {
-      off += p.channelOffset;
+      off += p.byteOffset;
       b = p.buffer;
     }
-    return { buffer: b, channelOffset: off };
+    return { buffer: b, byteOffset: off };
   };
 
   // Every tensor a DPU op touches, and host tensors that DPU ops read or write, need DDR.
@@ -151,9 +164,9 @@ export function layoutDdr(lg: LoweredGraph, concatInPlace: boolean, schedule?: S
 
   const places = new Map<string, DdrPlace>();
   for (const t of tensors) {
-    const { buffer, channelOffset } = root(t);
+    const { buffer, byteOffset } = root(t);
     const f = lg.fmaps.get(buffer) ?? lg.fmaps.get(t)!;
-    places.set(t, { reg: buffers.get(buffer)!.reg, offset: bufferOffset.get(buffer)! + channelOffset, pixelStride: f.c, buffer });
+    places.set(t, { reg: buffers.get(buffer)!.reg, offset: bufferOffset.get(buffer)! + byteOffset, pixelStride: f.c, buffer });
   }
   return { places, regions, inPlaceConcats: inPlace, workspaceBytes: wsTop, workspaceBytesWithoutReuse: noReuse };
 }

@@ -17,7 +17,7 @@ import { findEmbeddings, uniqueBySet, type DagView, type Pattern } from './match
 import { optimalCover, type Candidate } from './strategy';
 import { crossEngineDependencies } from './tokens';
 import { CapacityError, generateGroup, stageOf, type GroupContext, type GroupSpec, type Stage } from './codegen';
-import { ProgramBuilder } from './emit';
+import { DDR_BLOCK, ProgramBuilder } from './emit';
 import type { DdrLayout } from './ddr';
 import type { ConvOp, DpuOp, LoweredGraph } from './lower';
 import { convWeightLayout, Blob } from './weights';
@@ -148,6 +148,28 @@ function chainSpec(lg: LoweredGraph, arch: Arch, ops: readonly DpuOp[]): GroupSp
   return { name: ops.map((o) => o.node.name).join('+'), stages, nodes: ops.map((o) => o.node.name) };
 }
 
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+const idOf = (o: object) => {
+  let id = ids.get(o);
+  if (id === undefined) ids.set(o, (id = nextId++));
+  return id;
+};
+
+/**
+ * What a group's instructions depend on, as a string: its stages' operations by their quantization
+ * (which a batch's copies of one layer share, and no two layers do) and every map's shape and DDR
+ * place up to its offset within a dependency block. Two groups with the same key generate the same
+ * instructions but for DDR addresses, so they have the same estimate.
+ */
+export function groupKey(ddr: DdrLayout, spec: GroupSpec): string {
+  const map = (f: { name: string; c: number; h: number; w: number }) => {
+    const p = ddr.places.get(f.name);
+    return `${f.c}x${f.h}x${f.w}${p ? `@${p.reg}/${p.pixelStride}/${p.offset % DDR_BLOCK}` : ''}`;
+  };
+  return spec.stages.map((s) => `${s.kind}${idOf(s.op.q)}(${s.inputs.map(map).join(',')})${map(s.out)}${s.shiftRead ? `r${s.shiftRead.join('.')}` : ''}`).join('+');
+}
+
 /**
  * The estimated cycles of a group. Its code is generated alone (cheap), each instruction costed with the
  * timing model's formulas (sim/cost.ts: CONV cycles from length, kernel and channel groups; DDR transfers
@@ -203,13 +225,21 @@ export function chooseGroups(lg: LoweredGraph, ddr: DdrLayout, ops: readonly Dpu
   const specs: { spec: GroupSpec | undefined; template: string; op?: DpuOp }[] = [];
   const report: FusionReport['candidates'][number][] = [];
   const rejected: FusionReport['rejected'][number][] = [];
+  // A batch's copies of a group generate the same instructions: estimate each once.
+  const known = new Map<string, number | string>();
   const cost = (spec: GroupSpec): number | string => {
+    const key = groupKey(ddr, spec);
+    const hit = known.get(key);
+    if (hit !== undefined) return hit;
+    let c: number | string;
     try {
-      return estimateGroup(ddr, spec, arch, bytesPerCycle);
+      c = estimateGroup(ddr, spec, arch, bytesPerCycle);
     } catch (e) {
-      if (e instanceof CapacityError) return e.message;
-      throw e;
+      if (!(e instanceof CapacityError)) throw e;
+      c = e.message;
     }
+    known.set(key, c);
+    return c;
   };
   // Singletons: every operation alone (a concatenation that is not in place is a copy).
   work.forEach((op, i) => {

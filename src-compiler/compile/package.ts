@@ -129,6 +129,7 @@ export function writePackage(c: Compiled, dir: string, name: string, opts: Write
     modelSha256: sha256(fs.readFileSync(c.model)),
     arch: archJson(c.arch),
     mode: c.mode,
+    ...(c.batch > 1 ? { batch: c.batch } : {}),
     files: { asm: rel(f.asm), bin: rel(f.bin), weights: rel(f.weights), input: rel(f.input) },
     regions: [...c.ddr.regions.map((r) => ({ ...r, name: regionSymbol(r.name) })), { name: 'weights', reg: 1, offset: 0, size: c.weights.length }],
     tensors: Object.fromEntries(
@@ -168,6 +169,8 @@ export interface Manifest {
   readonly modelSha256: string;
   readonly arch: { readonly name: string };
   readonly mode: 'optimized' | 'naive';
+  /** Images per run (`--batch`); absent means 1. */
+  readonly batch?: number;
   readonly files: { readonly asm: string; readonly bin: string; readonly weights: string; readonly input: string };
   readonly quantization: { readonly calibrationInputs: number; readonly stats: Readonly<Record<string, number>> };
   readonly golden?: { readonly seed: number; readonly layers: readonly GoldenLayer[] };

@@ -34,10 +34,13 @@ export interface LayerReport {
 export interface CompiledTiming {
   readonly arch: Arch;
   readonly cores: number;
-  /** Cycles per image on one core in the steady state (segments one after another). */
+  /** Cycles per run on one core in the steady state (segments one after another). */
   readonly cycles: number;
   readonly seconds: number;
+  /** Images per run (the compile's batch). */
+  readonly images: number;
   readonly fps: number;
+  /** Ops per run (the batch's images together). */
   readonly totalOps: number;
   /** Device ops per second: ops x cores / seconds. */
   readonly opsPerSecond: number;
@@ -60,7 +63,7 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
   let instructions = 0;
   let status: TimingResult['status'] = 'complete';
   c.segments.forEach((seg, si) => {
-    const p = programFromInstrs(seg.instrs, arch, simLayers(seg), simRegions(c));
+    const p = programFromInstrs(seg.instrs, arch, simLayers(seg), simRegions(c), c.batch);
     const r = simulateSteadyState(p, { cores, maxCycles: limits().simulatedCycles, ...(opts.isCancelled ? { isCancelled: opts.isCancelled } : {}) });
     results.push(r);
     if (r.status !== 'complete') status = r.status;
@@ -104,7 +107,8 @@ export function simulateCompiled(c: Compiled, opts: { cores?: number; isCancelle
     cores,
     cycles,
     seconds,
-    fps: seconds > 0 ? cores / seconds : 0,
+    images: c.batch,
+    fps: seconds > 0 ? (cores * c.batch) / seconds : 0,
     totalOps,
     opsPerSecond: seconds > 0 ? (totalOps * cores) / seconds : 0,
     rooflineFraction: cycles > 0 ? minCycles / cycles : 0,

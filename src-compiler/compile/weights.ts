@@ -78,6 +78,24 @@ export function depthwiseWeights(op: ConvOp, arch: Arch, c: number): { weights: 
 export class Blob {
   private readonly parts: Int8Array[] = [];
   private size = 0;
+  /** Tiles already in the blob, by the quantized weights they come from and how they were cut. */
+  private readonly tiles = new WeakMap<object, Map<string, { wOff: number; bOff: number }>>();
+
+  /**
+   * Adds a weight tile and its biases once: layers that share their quantized weights (a batch's
+   * copies of one convolution) share their bytes in DDR. `source` is the quantized weight array,
+   * `cut` says which tile of it.
+   */
+  addOnce(source: object, cut: string, make: () => { weights: Int8Array; bias: Int8Array }): { wOff: number; bOff: number } {
+    let bySource = this.tiles.get(source);
+    if (!bySource) this.tiles.set(source, (bySource = new Map()));
+    const hit = bySource.get(cut);
+    if (hit) return hit;
+    const { weights, bias } = make();
+    const at = { wOff: this.add(weights), bOff: this.add(bias) };
+    bySource.set(cut, at);
+    return at;
+  }
   add(data: Int8Array): number {
     const at = Math.ceil(this.size / 64) * 64;
     if (at > this.size) this.parts.push(new Int8Array(at - this.size));

@@ -148,6 +148,7 @@ export function segmentProgram(p: SimProgram, first: number, end: number): SimPr
     regions: p.regions,
     count: endIndex < 0 ? instrs.length : endIndex + 1,
     endIndex,
+    batch: p.batch,
   };
 }
 

@@ -82,6 +82,7 @@ export function sliceProgram(p: SimProgram, first: number, end: number, layers: 
     regions: p.regions,
     count: endIndex < 0 ? instrs.length : endIndex + 1,
     endIndex,
+    batch: p.batch,
   };
 }
 
@@ -211,7 +212,8 @@ export class DocumentTiming {
       cores,
       cycles: this.cycles,
       seconds,
-      fps: seconds > 0 ? cores / seconds : 0,
+      // A run computes `.batch` images.
+      fps: seconds > 0 ? (cores * (asm.batch ?? 1)) / seconds : 0,
       opsPerSecond: seconds > 0 ? (ops * cores) / seconds : 0,
       instructions: this.segments.reduce((s, x) => s + x.result.instructions, 0),
       status: this.status,

@@ -47,6 +47,8 @@ export interface SimProgram {
   readonly count: number;
   /** Index of the first END, or -1. */
   readonly endIndex: number;
+  /** Images one run computes (`.batch`): throughput counts this many per run. */
+  readonly batch: number;
 }
 
 export type ProblemCode =
@@ -88,24 +90,24 @@ export function programFromAsm(p: AsmProgram, index?: LineIndex): SimProgram {
   }
   const layers = p.layers.map((l) => ({ name: l.name, first: l.first, end: l.end, line: l.line + 1 }));
   const regions = p.regions.map((r) => ({ name: r.name, reg: r.reg, offset: r.offset, size: r.size, line: r.line + 1, ...(r.file !== undefined ? { file: r.file } : {}) }));
-  return finish({ arch: p.arch, instrs: p.instrs, lines, cols, wordOffsets, layers, regions });
+  return finish({ arch: p.arch, instrs: p.instrs, lines, cols, wordOffsets, layers, regions, batch: p.batch ?? 1 });
 }
 
 /** A program from a raw instruction stream. Decoding errors come back; the program holds what decoded. */
 export function programFromWords(words: Uint32Array, arch: Arch, regions: readonly SimRegion[] = [], layers: readonly SimLayer[] = []): { program: SimProgram; errors: BinaryError[] } {
   const { instrs, offsets, errors } = decodeProgram(words);
-  return { program: finish({ arch, instrs, wordOffsets: Int32Array.from(offsets), layers, regions }), errors };
+  return { program: finish({ arch, instrs, wordOffsets: Int32Array.from(offsets), layers, regions, batch: 1 }), errors };
 }
 
 /** A program from instructions built in code (tests, generators). */
-export function programFromInstrs(instrs: readonly Instr[], arch: Arch, layers: readonly SimLayer[] = [], regions: readonly SimRegion[] = []): SimProgram {
+export function programFromInstrs(instrs: readonly Instr[], arch: Arch, layers: readonly SimLayer[] = [], regions: readonly SimRegion[] = [], batch = 1): SimProgram {
   const wordOffsets = new Int32Array(instrs.length);
   let w = 0;
   for (let i = 0; i < instrs.length; i++) {
     wordOffsets[i] = w;
     w += instrs[i]!.spec.words;
   }
-  return finish({ arch, instrs, wordOffsets, layers, regions });
+  return finish({ arch, instrs, wordOffsets, layers, regions, batch });
 }
 
 function finish(p: Omit<SimProgram, 'count' | 'endIndex'>): SimProgram {

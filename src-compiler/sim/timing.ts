@@ -118,8 +118,10 @@ export interface TimingResult {
   readonly period: number;
   /** Cycle at which each core retired END of each of its images. */
   readonly imageEnds: readonly (readonly number[])[];
-  /** Images per second with every core running the program: cores x clock / period. */
+  /** Images per second with every core running the program: cores x batch x clock / period. */
   readonly fps: number;
+  /** Images one run computes (the program's `.batch`). */
+  readonly batch: number;
   /** Per image. */
   readonly ops: number;
   readonly macs: number;
@@ -825,7 +827,8 @@ function summarize(
     images: clock.images,
     period,
     imageEnds: clock.imageEnds,
-    fps: period > 0 ? (N * f) / period : 0,
+    fps: period > 0 ? (N * p.batch * f) / period : 0,
+    batch: p.batch,
     ops,
     macs,
     ddrBytes,
