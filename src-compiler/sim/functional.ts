@@ -311,17 +311,18 @@ export class FunctionalMachine {
     const data = b.data;
     const init = b.init;
     const races = this.races;
-    let a = addr % depth;
-    for (let k = 0; k < n; ) {
+    const a0 = addr % depth;
+    let a = a0;
+    for (let k = 0; k < n; k += w) {
       const g = ab + a;
       if (k < need && init[g] === 0) this.uninitialized(i, id, a);
       if (races) races.read(i, g);
-      const m = n - k < w ? n - k : w;
-      const src = bb + a * w;
-      for (let t = 0; t < m; t++) dst[off + k + t] = data[src + t]!;
-      k += m;
       a = a + 1 === depth ? 0 : a + 1;
     }
+    // The bytes: consecutive addresses are consecutive in the bank's data, up to the last address.
+    const first = Math.min(n, (depth - a0) * w);
+    dst.set(data.subarray(bb + a0 * w, bb + a0 * w + first), off);
+    if (first < n) dst.set(data.subarray(bb, bb + n - first), off + first);
   }
 
   /** Write n bytes from src[off..] to bank `id` at `addr` on, zero-filling the rest of the last address (N9). */
@@ -334,16 +335,28 @@ export class FunctionalMachine {
     const data = b.data;
     const races = this.races;
     const observer = this.observer;
-    let a = addr % depth;
-    for (let k = 0; k < n; ) {
+    const a0 = addr % depth;
+    let a = a0;
+    let addrs = 0;
+    for (let k = 0; k < n; k += w) {
       const g = ab + a;
       if (observer) observer.bank(i, g);
       if (races) races.write(i, g);
       b.init[g] = 1;
-      const dst = bb + a * w;
-      for (let t = 0; t < w; t++) data[dst + t] = k + t < n ? src[off + k + t]! : 0;
-      k += w;
+      addrs++;
       a = a + 1 === depth ? 0 : a + 1;
+    }
+    // The bytes, then zeros to the end of the last address; consecutive addresses are consecutive in
+    // the bank's data up to its last address.
+    const bytes = addrs * w;
+    const first = Math.min(bytes, (depth - a0) * w);
+    const copy1 = Math.min(n, first);
+    data.set(src.subarray(off, off + copy1), bb + a0 * w);
+    data.fill(0, bb + a0 * w + copy1, bb + a0 * w + first);
+    if (first < bytes) {
+      const copy2 = n - copy1;
+      data.set(src.subarray(off + copy1, off + copy1 + copy2), bb);
+      data.fill(0, bb + copy2, bb + bytes - first);
     }
   }
 
@@ -416,14 +429,23 @@ export class FunctionalMachine {
       const tail = augment && p >= edge ? padEnd + (p - edge) * jr : 0;
       const tailFrom = run - tail;
       const src = base + p * jr;
-      for (let c = 0; c < run; c++) {
-        if (c >= ch || c < lead || c >= tailFrom) pix[c] = 0;
-        else if (broadcast) pix[c] = constant;
-        else {
-          if (init && init[src + c] === 0) this.ddrUninitialized(i, region, src + c);
-          pix[c] = data[src + c]!;
+      if (!broadcast && lead === 0 && tailFrom >= ch) {
+        // The common pixel: ch bytes from DDR, zeros to the end of the last address.
+        if (init) {
+          const z = init.subarray(src, src + ch).indexOf(0);
+          if (z >= 0) this.ddrUninitialized(i, region, src + z);
         }
-      }
+        pix.set(data.subarray(src, src + ch));
+        pix.fill(0, ch, run);
+      } else
+        for (let c = 0; c < run; c++) {
+          if (c >= ch || c < lead || c >= tailFrom) pix[c] = 0;
+          else if (broadcast) pix[c] = constant;
+          else {
+            if (init && init[src + c] === 0) this.ddrUninitialized(i, region, src + c);
+            pix[c] = data[src + c]!;
+          }
+        }
       if (!broadcast && this.races) this.races.ddrRead(i, region, src, ch);
       this.writeBytes(i, bankId, v[LOAD.bank_addr]! + p * jw, pix, 0, run);
     }
