@@ -34,6 +34,22 @@ describe('dnnvm compile', () => {
     expect(Object.keys(j.layers[0])).toEqual(expect.arrayContaining(['name', 'group', 'ops', 'cycles', 'seconds', 'opsPerSecond', 'rooflineFraction', 'bound']));
   });
 
+  it('--batch N counts N images per run; its copies run side by side unless --no-parallel', async () => {
+    const r = await run(['compile', lenet, '--arch', 'ZU9', '--batch', '2', '-o', 'pkg-batch', '--no-golden']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/total: [\d,]+ cycles per run of 2 images = [\d.]+ ms per image/);
+    expect(fs.readFileSync(path.join(dir, 'pkg-batch', 'lenet.dnnasm'), 'utf8')).toMatch(/^\.batch 2 /m);
+    const j = JSON.parse((await run(['compile', lenet, '--arch', 'ZU9', '--batch', '2', '-o', 'pkg-batch', '--no-golden', '--json'])).out);
+    expect(j.batch).toBe(2);
+    expect(j.parallelGroups.length).toBeGreaterThan(0);
+    const apart = JSON.parse((await run(['compile', lenet, '--arch', 'ZU9', '--batch', '2', '--no-parallel', '-o', 'pkg-apart', '--no-golden', '--json'])).out);
+    expect(apart.parallelGroups).toEqual([]);
+    expect(apart.cycles).toBeGreaterThan(j.cycles);
+    const bad = await run(['compile', lenet, '--batch', '0', '-o', 'pkg-bad']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--batch must be a whole number of images from 1 to 64, got '0'/);
+  });
+
   it('keeps a hand-edited assembly: refuses to compile over it, names the file and what to do; --force replaces it', async () => {
     const asm = path.join(dir, 'pkg', 'lenet.dnnasm');
     const edited = fs.readFileSync(asm, 'utf8').replace('\n', '\n; tuned by hand\n');

@@ -9,7 +9,8 @@ import type { SimulationSummary } from '../../server/src/protocol';
 import type { CompileError, Compiler } from './compile';
 import { describeLocation } from './errors';
 import { formatFps, formatSeconds } from './format';
-import { contentSecurityPolicy, newNonce } from './xgraph/html';
+import { contentSecurityPolicy } from './xgraph/html';
+import { nonce } from './debug-timeline-html';
 
 export const MODEL_VIEW_TYPE = 'dnnvm.model';
 
@@ -89,7 +90,7 @@ export function modelPage(model: vscode.Uri, s: PageState, cspSource: string, st
     }
   }
   // No script: script-src gets a nonce that no script carries.
-  const csp = contentSecurityPolicy({ cspSource, nonce: newNonce() });
+  const csp = contentSecurityPolicy({ cspSource, nonce: nonce() });
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${esc(csp)}">

@@ -14,7 +14,7 @@ import type { DirectiveNode, Ident, InstructionNode, LineBody, LineNode, Span, V
 import { parseLines } from './parser';
 import { checkInstrAgainstArch } from './checks';
 import { limitHint, limits } from '../util/limits';
-import { DIRECTIVE_LIST, directiveSpec } from './directives';
+import { DIRECTIVE_LIST, MAX_BATCH, directiveSpec } from './directives';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -109,9 +109,6 @@ export interface SymbolRef extends Span {
   readonly name: string;
   readonly kind: SymbolKind;
 }
-
-/** The most images per run `.batch` accepts (the compiler's --batch limit). */
-export const MAX_BATCH_DIRECTIVE = 64;
 
 export interface AsmProgram {
   readonly arch: Arch;
@@ -632,8 +629,8 @@ class Assembler {
 
   private batchDirective(d: DirectiveNode): void {
     const v = d.args[0]?.values[0];
-    if (d.args.length !== 1 || d.args[0]!.key || d.args[0]!.values.length !== 1 || v?.kind !== 'number' || !Number.isInteger(v.value) || v.value < 1 || v.value > MAX_BATCH_DIRECTIVE) {
-      this.diag('error', 'directive', d, `.batch takes the number of images per run, 1 to ${MAX_BATCH_DIRECTIVE}: .batch 8`);
+    if (d.args.length !== 1 || d.args[0]!.key || d.args[0]!.values.length !== 1 || v?.kind !== 'number' || !Number.isInteger(v.value) || v.value < 1 || v.value > MAX_BATCH) {
+      this.diag('error', 'directive', d, `.batch takes the number of images per run, 1 to ${MAX_BATCH}: .batch 8`);
       return;
     }
     if (this.batch) {

@@ -11,6 +11,9 @@ export interface DirectiveSpec {
   readonly keys: readonly string[];
 }
 
+/** Most images one run may compute: `.batch`'s range and `dnnvm compile --batch`'s. */
+export const MAX_BATCH = 64;
+
 export const DIRECTIVES: readonly DirectiveSpec[] = [
   { name: 'arch', syntax: '.arch NAME | .arch "file.json"', snippet: '.arch ${1:ZU9}', doc: 'The target architecture: a board preset, a DPU configuration, or an architecture file in the program\'s folder.', keys: [] },
   {

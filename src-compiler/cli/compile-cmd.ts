@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { packageFiles, readManifest, sha256, writePackage } from '../compile/package';
 import { simulateCompiled, type CompiledTiming } from '../compile/report';
 import { validateCompiled } from '../compile/validate';
-import { MAX_BATCH } from '../compile/batch';
+import { MAX_BATCH } from '../asm/directives';
 import { UserError } from '../util/errors';
 import { optFlag, optString, type ParsedArgs } from './args';
 import { displayPath } from './asm-cmd';
@@ -56,6 +56,7 @@ export function compileSetup(p: ParsedArgs, io: CliIO, usage: string): { file: s
       arch,
       naive: optFlag(p, 'naive'),
       batch,
+      ...(optFlag(p, 'no-parallel') ? { parallel: false } : {}),
       load: { ...(weights ? { weights: path.resolve(io.cwd, weights) } : {}), ...(shapes ? { inputShapes: shapes } : {}) },
       onProgress: progress(io),
       isCancelled: () => cancelled,

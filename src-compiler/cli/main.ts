@@ -28,6 +28,7 @@ const ARCH: OptionSpec = { name: 'arch', takesValue: true, help: 'target: a pres
 const JSON_OPT: OptionSpec = { name: 'json', takesValue: false, help: 'print exactly one JSON document on stdout' };
 const OUT: OptionSpec = { name: 'output', alias: 'o', takesValue: true, help: 'output file' };
 const BATCH: OptionSpec = { name: 'batch', takesValue: true, help: 'images per run (default 1): the fully connected layers read their weights once for all of them; the convolutions run image by image' };
+const NO_PARALLEL: OptionSpec = { name: 'no-parallel', takesValue: false, help: 'run every fusion group after the other: no independent groups at the same time (to see what that buys)' };
 
 export const COMMANDS: Command[] = [
   { name: 'arch', usage: 'dnnvm arch [NAME|FILE] [--json]', summary: 'presets, one architecture, derived figures', options: [JSON_OPT], run: runArch },
@@ -82,6 +83,7 @@ export const COMMANDS: Command[] = [
       ARCH,
       { name: 'naive', takesValue: false, help: "DNNVM's unfused baseline: one layer at a time, every intermediate through DDR" },
       BATCH,
+      NO_PARALLEL,
       OUT,
       JSON_OPT,
       { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel); without it weights are generated from a fixed seed' },
@@ -100,6 +102,7 @@ export const COMMANDS: Command[] = [
       ARCH,
       { name: 'naive', takesValue: false, help: 'validate the unfused baseline' },
       BATCH,
+      NO_PARALLEL,
       JSON_OPT,
       { name: 'weights', takesValue: true, help: 'Caffe weights (.caffemodel)' },
       { name: 'input-shape', takesValue: true, help: 'NAME=1x3x224x224' },

@@ -3,7 +3,10 @@
 // copy of the weights, and costs fewer cycles per image than batch 1; models it cannot carry are
 // refused with the layer and the reason.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_BATCH } from '../asm/directives';
 import { boardByName } from '../arch/presets';
 import { loadModel } from '../frontend/load';
 import { canonicalize } from '../passes/canonicalize';
@@ -58,6 +61,12 @@ describe('the batched graph', () => {
     expect(() => batchFullyConnected(quantized('onnx/ultraface_slim_320_simplified.onnx'), 4, ZU9)).toThrow(UserError);
     expect(() => batchFullyConnected(quantized('caffe/lenet.prototxt'), 0, ZU9)).toThrow(/from 1 to 64/);
     expect(batchFullyConnected(quantized('caffe/lenet.prototxt'), 1, ZU9)).toBeDefined();
+  });
+
+  it('takes the same most images per run as the extension\'s dnnvm.batch setting', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { maximum?: number }> } } };
+    expect(pkg.contributes.configuration.properties['dnnvm.batch']!.maximum).toBe(MAX_BATCH);
+    expect(() => batchFullyConnected(quantized('caffe/lenet.prototxt'), MAX_BATCH + 1, ZU9)).toThrow(UserError);
   });
 });
 

@@ -2,8 +2,8 @@
 //
 // At batch 1 a classifier's fully connected layers read every weight once per image, and nothing else
 // in the network comes close: VGG-16's fc6..fc8 hold 124 MB, which one core's LOAD engine (one bank
-// address, ICP bytes, per cycle) writes into the weight banks in about 7.8 M cycles, more than its 13
-// convolutions take. Batching reads them once per N images (docs/compiler.md, "Batch").
+// address, ICP bytes, per cycle) writes into the weight banks in at least 7.8 M cycles on B4096, as
+// long as all its convolutions and pools take. Batching reads them once per N images (docs/compiler.md, "Batch").
 //
 // The pass works on the quantized graph, before lowering:
 //   - the **body** (everything before the first fully connected layer) is copied N times, image k's
@@ -22,9 +22,7 @@ import type { NodeQuant, QuantizedGraph, TensorQuant } from '../quant/types';
 import { rebuild } from '../xgraph/graph';
 import type { NodeOf, XGraph, XNode, XTensor } from '../xgraph/types';
 import { UserError } from '../util/errors';
-
-/** Images per run at most (a CONV's output rows are PP at a time; more only lengthens the program). */
-export const MAX_BATCH = 64;
+import { MAX_BATCH } from '../asm/directives';
 
 export const batchName = (name: string, k: number) => `${name}/img${k}`;
 

@@ -12,7 +12,6 @@ import { canonicalize } from '../passes/canonicalize';
 import { quantizeFromStats } from '../quant/quantize';
 import { programFromInstrs } from '../sim/program';
 import { simulateTiming } from '../sim/timing';
-import type { Mnemonic } from '../isa/table';
 import { compileQuantized, type Compiled } from './compile';
 import type { GroupContext, GroupSpec } from './codegen';
 import { ProgramBuilder, type EmittedInstr } from './emit';
@@ -88,7 +87,6 @@ describe('the merge of two groups', () => {
   const pool = specs.find((s) => s.stages.some((t) => t.kind === 'pool'))!;
   const conv = specs.find((s) => s !== pool && s.stages.length === 2 && s.stages.every((t) => t.kind === 'conv'))!;
 
-  const INIT_OF: Partial<Record<Mnemonic, Mnemonic>> = { CONV: 'CONVINIT', POOL: 'POOLINIT', DPTWISE: 'DWINIT' };
   /** For every instruction that reads INIT state, the INIT (as text) in effect in this order. */
   const initsInEffect = (list: readonly EmittedInstr[]) => {
     const state = new Map<string, string>();
@@ -96,7 +94,7 @@ describe('the merge of two groups', () => {
     for (const e of list) {
       const m = e.instr.spec.mnemonic;
       if (e.instr.spec.isInit) state.set(m, e.instr.values.join(','));
-      const kind = INIT_OF[m];
+      const kind = e.instr.spec.readsInit;
       if (kind) out.set(e, state.get(kind)!);
     }
     return out;

@@ -30,7 +30,7 @@
 import type { Arch } from '../arch/model';
 import { DDR as DDR_KIND, instructionCosts } from '../sim/cost';
 import { programFromInstrs } from '../sim/program';
-import { ENGINES, type Mnemonic } from '../isa/table';
+import { ENGINE_COUNT, ENGINES, type Mnemonic } from '../isa/table';
 import { CapacityError, generateGroup, space, type GroupContext, type GroupSpec } from './codegen';
 import type { DdrLayout } from './ddr';
 import { PHYS_BLOCK, ProgramBuilder, type EmittedInstr } from './emit';
@@ -42,9 +42,6 @@ import { Blob } from './weights';
  * the reverse, or the first into the lower half. */
 export type BankSplit = 'first' | 'second' | 'half';
 const SPLITS: readonly BankSplit[] = ['first', 'second', 'half'];
-
-/** The INIT whose state an instruction reads. */
-const INIT_OF: Partial<Record<Mnemonic, Mnemonic>> = { CONV: 'CONVINIT', POOL: 'POOLINIT', DPTWISE: 'DWINIT' };
 
 /** A pair must cover at least this fraction of its groups' separate estimates to be worth it. */
 const MIN_SAVING = 0.02;
@@ -129,7 +126,7 @@ export function mergeStreams(arch: Arch, lists: readonly EmittedInstr[][], bytes
       inits: new Map<Mnemonic, EmittedInstr>(),
     };
   });
-  const engineFree = [0, 0, 0, 0];
+  const engineFree = new Array<number>(ENGINE_COUNT).fill(0);
   const state = new Map<Mnemonic, string>();
   const out: EmittedInstr[] = [];
   const startOf = (s: (typeof streams)[number]) => {
@@ -137,8 +134,8 @@ export function mergeStreams(arch: Arch, lists: readonly EmittedInstr[][], bytes
     const e = s.engine[i]!;
     if (e < 0) return 0;
     let t = engineFree[e]!;
-    for (let a = 0; a < 4; a++) {
-      const d = s.deps[i * 4 + a]!;
+    for (let a = 0; a < ENGINE_COUNT; a++) {
+      const d = s.deps[i * ENGINE_COUNT + a]!;
       if (d >= 0 && s.end[d]! > t) t = s.end[d]!;
     }
     return t;
@@ -162,7 +159,7 @@ export function mergeStreams(arch: Arch, lists: readonly EmittedInstr[][], bytes
       pick.end[i] = at;
       continue;
     }
-    const kind = INIT_OF[m];
+    const kind = e.instr.spec.readsInit;
     if (kind) {
       const init = pick.inits.get(kind);
       if (!init) throw new Error(`parallel: ${m} without a ${kind} before it in its group (a code generator bug)`);

@@ -75,6 +75,9 @@ export interface InstrSpec {
   readonly engine: InstrEngine;
   /** Sets engine state for later instructions of its kind instead of doing work. */
   readonly isInit: boolean;
+  /** The INIT whose state it reads: the latest one of that mnemonic before it in program order. (ELEW
+   * reads ELEWINITs as a queue, `num` of them, so it has none here.) */
+  readonly readsInit?: Mnemonic;
   readonly doc: string;
   /** All fields, the common header (dpdon, dpdby) first, then the instruction's own in word order. */
   readonly fields: readonly FieldSpec[];
@@ -152,7 +155,7 @@ const HEADER: FieldDef[] = [
   }),
 ];
 
-const DEFS: { mnemonic: Mnemonic; opcode: number; words: number; engine: InstrEngine; isInit: boolean; doc: string; fields: FieldDef[] }[] = [
+const DEFS: { mnemonic: Mnemonic; opcode: number; words: number; engine: InstrEngine; isInit: boolean; readsInit?: Mnemonic; doc: string; fields: FieldDef[] }[] = [
   {
     mnemonic: 'LOAD',
     opcode: 0x0,
@@ -230,6 +233,7 @@ const DEFS: { mnemonic: Mnemonic; opcode: number; words: number; engine: InstrEn
     words: 5,
     engine: 'CONV',
     isInit: false,
+    readsInit: 'CONVINIT',
     doc: 'Convolve a tile: PP output rows x `length` output columns x OCP output channels over channel_group x ICP input channels.',
     fields: [
       f('bank_addr_in', 0, 11, 0, 'Base address of input address group 0.', { kind: 'addr' }),
@@ -278,6 +282,7 @@ const DEFS: { mnemonic: Mnemonic; opcode: number; words: number; engine: InstrEn
     words: 5,
     engine: 'MISC',
     isInit: false,
+    readsInit: 'POOLINIT',
     doc: 'Pool a tile: valid_pixel_parallel output rows x `length` columns x channel_group x ICP channels.',
     fields: [
       f('bank_addr_in', 0, 11, 0, 'Base address of input address group 0.', { kind: 'addr' }),
@@ -329,6 +334,7 @@ const DEFS: { mnemonic: Mnemonic; opcode: number; words: number; engine: InstrEn
     words: 5,
     engine: 'MISC',
     isInit: false,
+    readsInit: 'DWINIT',
     doc: 'Depthwise-convolve a tile: valid_pixel_parallel output rows x `length` columns x channel_group x ICP channels.',
     fields: [
       f('bank_addr_in', 0, 11, 0, 'Base address of input address group 0.', { kind: 'addr' }),
@@ -438,6 +444,7 @@ function build(def: (typeof DEFS)[number]): InstrSpec {
     words: def.words,
     engine: def.engine,
     isInit: def.isInit,
+    ...(def.readsInit ? { readsInit: def.readsInit } : {}),
     doc: def.doc,
     fields: Object.freeze(fields),
     fieldIndex: Object.freeze(fieldIndex),

@@ -56,7 +56,7 @@ export function instructionCosts(p: SimProgram): InstrCosts {
   const width = Int32Array.from({ length: 64 }, (_, id) => arch.bankGroupOf[id]?.width ?? dpu.icp);
   fillCosts(p.instrs, n, dpu, dpu.initCycles, width, kind, cycles, bytes, macs, ops, totals, noInit);
   const problems: SimProblem[] = noInit.map((i) => {
-    const init = INIT_OF[p.instrs[i]!.spec.opcode]!;
+    const init = p.instrs[i]!.spec.readsInit!;
     return {
       severity: 'error',
       code: 'no-init',
@@ -66,9 +66,6 @@ export function instructionCosts(p: SimProgram): InstrCosts {
   });
   return { kind, cycles, bytes, macs, ops, totalMacs: totals[0]!, totalOps: totals[1]!, totalBytes: totals[2]!, problems };
 }
-
-/** The INIT an instruction's costs need. */
-const INIT_OF: Readonly<Record<number, string>> = { [OP.CONV]: 'CONVINIT', [OP.DPTWISE]: 'DWINIT', [OP.POOL]: 'POOLINIT' };
 
 /**
  * The loop of instructionCosts, apart from its allocations. Each run of a simulator calls it once, so

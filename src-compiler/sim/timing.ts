@@ -692,6 +692,9 @@ function markNotRun(st: EventState): void {
   }
 }
 
+const CONV_ENGINE = ENGINES.indexOf('CONV');
+const MISC_ENGINE = ENGINES.indexOf('MISC');
+
 /** Where layerTotals() writes each sum in its out array. */
 const LT_MACS = 0;
 const LT_OPS = 1;
@@ -725,8 +728,8 @@ function layerTotals(arch: Arch, costs: InstrCosts, graph: DepGraph, rec: Float6
     lops += ops[i]!;
     lbytes += bytes[i]!;
     const e = engine[i]!;
-    if (e === 2) convPeak += peakCycles(arch, costs, opcode[i]!, i);
-    else if (e === 3) miscPeak += peakCycles(arch, costs, opcode[i]!, i);
+    if (e === CONV_ENGINE) convPeak += peakCycles(arch, costs, opcode[i]!, i);
+    else if (e === MISC_ENGINE) miscPeak += peakCycles(arch, costs, opcode[i]!, i);
     const st = rec[2 * i + START]!;
     if (st >= 0 && st < lo) lo = st;
     if (rec[2 * i + END]! > hi) hi = rec[2 * i + END]!;

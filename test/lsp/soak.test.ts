@@ -15,6 +15,7 @@ import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { LspClient } from '../support/lsp-client';
 import { sharedModel } from '../support/models';
 import { compiledPackage, type TestPackage } from '../support/packages';
+import { Random } from '../../src-compiler/util/random';
 
 const EDITS = 10_000;
 const REVERT_EVERY = 1_000;
@@ -125,7 +126,9 @@ describe('language-server soak on a compiled ResNet-50 program', () => {
       if (rss !== undefined) transientPeak = Math.max(transientPeak, rss);
     }, 20);
 
-    const rnd = seeded(20261126);
+    // The same edits on every run, so that a failure replays.
+    const random = new Random(20261126);
+    const rnd = () => random.next();
     const mirror = new Mirror(original);
     let version = 1;
     for (let k = 1; k <= EDITS; k++) {
@@ -185,15 +188,3 @@ describe('language-server soak on a compiled ResNet-50 program', () => {
     }
   }, 900_000);
 });
-
-/** A small seeded generator (mulberry32): the same edits on every run, so a failure replays. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { FromWebview, ToWebview } from '../../client/src/xgraph/messages';
-import { newNonce, xgraphHtml } from '../../client/src/xgraph/html';
+import { xgraphHtml } from '../../client/src/xgraph/html';
+import { nonce } from '../../client/src/debug-timeline-html';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const ORIGIN = 'https://xgraph-webview.test';
@@ -35,7 +36,7 @@ export interface WebviewPage {
 export async function openWebview(browser: Browser, size = { width: 1100, height: 760 }): Promise<WebviewPage> {
   if (!fs.existsSync(path.join(ASSETS, 'xgraph.js'))) throw new Error(`${ASSETS}/xgraph.js is missing: run npm run build`);
   const page = await browser.newPage({ viewport: size });
-  const html = xgraphHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/xgraph.js`, styleUri: `${ORIGIN}/xgraph.css`, nonce: newNonce() });
+  const html = xgraphHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/xgraph.js`, styleUri: `${ORIGIN}/xgraph.css`, nonce: nonce() });
   await page.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/' || url.pathname === '/index.html') return route.fulfill({ status: 200, contentType: 'text/html', body: html });

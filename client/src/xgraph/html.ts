@@ -2,7 +2,6 @@
 // dist/webview folder, under a content security policy that allows nothing else: no remote content, no
 // inline script or style, no eval (script-src has only the nonce), no frames, no connections.
 
-import { randomBytes } from 'node:crypto';
 
 export interface PageResources {
   /** The webview's source for the CSP (webview.cspSource). */
@@ -11,10 +10,6 @@ export interface PageResources {
   readonly styleUri: string;
   /** A fresh nonce for each page. */
   readonly nonce: string;
-}
-
-export function newNonce(): string {
-  return randomBytes(18).toString('base64');
 }
 
 export function contentSecurityPolicy(r: Pick<PageResources, 'cspSource' | 'nonce'>): string {

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import type { XGraphResult } from '../../../server/src/protocol';
 import { writeFileAtomic } from '../compile';
 import type { DnnvmServer } from '../lsp';
-import { newNonce, xgraphHtml } from './html';
+import { xgraphHtml } from './html';
+import { nonce } from '../debug-timeline-html';
 import { nodesAtLine } from './graph';
 import { parseFromWebview, parseWebviewState, type FromWebview, type ToWebview } from './messages';
 
@@ -44,7 +45,7 @@ export class XGraphPanel implements vscode.Disposable {
       cspSource: panel.webview.cspSource,
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'xgraph.js')).toString(),
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'xgraph.css')).toString(),
-      nonce: newNonce(),
+      nonce: nonce(),
     });
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),

@@ -58,36 +58,35 @@ export interface CodeServer {
   stop(): Promise<void>;
 }
 
-/** The remote extension host logs under a user-data-dir (one folder per session and host). */
-function readExtensionHostLogs(userData: string): string {
+/** The folders of the remote extension hosts under a user-data-dir: logs/<session>/exthost<n>, in order. */
+function extensionHostDirs(userData: string): string[] {
   const logs = path.join(userData, 'logs');
-  if (!fs.existsSync(logs)) return '';
-  let text = '';
+  if (!fs.existsSync(logs)) return [];
+  const dirs: string[] = [];
   for (const session of fs.readdirSync(logs).sort()) {
     const dir = path.join(logs, session);
     if (!fs.statSync(dir).isDirectory()) continue;
-    for (const host of fs.readdirSync(dir).filter((d) => d.startsWith('exthost')).sort()) {
-      const file = path.join(dir, host, 'remoteexthost.log');
-      if (fs.existsSync(file)) text += fs.readFileSync(file, 'utf8');
-    }
+    for (const host of fs.readdirSync(dir).filter((d) => d.startsWith('exthost')).sort()) dirs.push(path.join(dir, host));
+  }
+  return dirs;
+}
+
+/** The remote extension host logs under a user-data-dir (one folder per session and host). */
+function readExtensionHostLogs(userData: string): string {
+  let text = '';
+  for (const host of extensionHostDirs(userData)) {
+    const file = path.join(host, 'remoteexthost.log');
+    if (fs.existsSync(file)) text += fs.readFileSync(file, 'utf8');
   }
   return text;
 }
 
 /** An extension's output channel as the remote extension hosts logged it (output_logging_<time>/<n>-<name>.log). */
 function readOutputChannelLogs(userData: string, channel: string): string {
-  const logs = path.join(userData, 'logs');
-  if (!fs.existsSync(logs)) return '';
   let text = '';
-  for (const session of fs.readdirSync(logs).sort()) {
-    const dir = path.join(logs, session);
-    if (!fs.statSync(dir).isDirectory()) continue;
-    for (const host of fs.readdirSync(dir).filter((d) => d.startsWith('exthost')).sort()) {
-      for (const out of fs.readdirSync(path.join(dir, host)).filter((d) => d.startsWith('output_logging_')).sort()) {
-        for (const f of fs.readdirSync(path.join(dir, host, out))) if (f.replace(/^\d+-/, '') === `${channel}.log`) text += fs.readFileSync(path.join(dir, host, out, f), 'utf8');
-      }
-    }
-  }
+  for (const host of extensionHostDirs(userData))
+    for (const out of fs.readdirSync(host).filter((d) => d.startsWith('output_logging_')).sort())
+      for (const f of fs.readdirSync(path.join(host, out))) if (f.replace(/^\d+-/, '') === `${channel}.log`) text += fs.readFileSync(path.join(host, out, f), 'utf8');
   return text;
 }
 
